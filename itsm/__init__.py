@@ -1,0 +1,1 @@
+"""itsm: ticketing and SLA workflow service for healthcare-IT maintenance contracts."""

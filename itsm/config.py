@@ -1,0 +1,64 @@
+"""Settings, read only from ITSM_* environment variables, in one object."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+DEFAULT_INSTANCE_PATH = Path.cwd() / "instance"
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"ITSM_{name}", default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the service reads; `from_env()` is the only place they come from."""
+
+    instance_path: Path = DEFAULT_INSTANCE_PATH
+    database_url: str = ""
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    secret_key: str = ""
+    timezone: str = "Asia/Shanghai"
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    log_level: str = "INFO"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        instance_path = Path(_env("INSTANCE_PATH", str(DEFAULT_INSTANCE_PATH))).resolve()
+        values: dict[str, Any] = {
+            "instance_path": instance_path,
+            "database_url": _env("DATABASE_URL", f"sqlite:///{instance_path / 'itsm.sqlite3'}"),
+            "redis_url": _env("REDIS_URL", cls.redis_url),
+            "secret_key": _env("SECRET_KEY", ""),
+            "timezone": _env("TIMEZONE", cls.timezone),
+            "max_attachment_bytes": int(
+                _env("MAX_ATTACHMENT_BYTES", str(cls.max_attachment_bytes))
+            ),
+            "log_level": _env("LOG_LEVEL", cls.log_level),
+        }
+        known = {f.name for f in fields(cls)}
+        values.update({k: v for k, v in overrides.items() if k in known})
+        values["extra"] = {k: v for k, v in overrides.items() if k not in known}
+        if not values["secret_key"]:
+            values["secret_key"] = _instance_secret(Path(values["instance_path"]))
+        return cls(**values)
+
+    @property
+    def attachments_path(self) -> Path:
+        return self.instance_path / "attachments"
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """A random secret kept in the instance folder, so sessions survive restarts in a demo."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    path = instance_path / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

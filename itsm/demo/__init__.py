@@ -1,0 +1,1 @@
+"""Demo data for the itsm service: contracts, districts, institutions and CIs."""

@@ -1,0 +1,24 @@
+"""SQLAlchemy models, one module per aggregate; importing this registers them all."""
+
+from itsm.db import Base
+from itsm.models.contract import ConfigurationItem, Contract, District, Institution
+from itsm.models.idempotency import IdempotencyRecord
+from itsm.models.ticket import Attachment, Comment, Ticket, TicketEvent, TicketSerial
+from itsm.models.types import (
+    BugClass,
+    Category,
+    Channel,
+    DistrictTier,
+    InstitutionKind,
+    Priority,
+    Role,
+    TicketKind,
+)
+from itsm.models.user import ApiToken, User, user_contract
+
+__all__ = [
+    "ApiToken", "Attachment", "Base", "BugClass", "Category", "Channel", "Comment",
+    "ConfigurationItem", "Contract", "District", "DistrictTier", "IdempotencyRecord",
+    "Institution", "InstitutionKind", "Priority", "Role", "Ticket", "TicketEvent",
+    "TicketKind", "TicketSerial", "User", "user_contract",
+]

@@ -1,0 +1,334 @@
+"""Tickets: open, read, list, edit; every change recorded in the ticket's history."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, insert, select
+from sqlalchemy.orm import Session
+
+from itsm import clock
+from itsm.errors import Forbidden, IdempotencyKeyReused, InvalidInput, NotFound, PreconditionFailed
+from itsm.models import (
+    ConfigurationItem,
+    IdempotencyRecord,
+    Institution,
+    Role,
+    Ticket,
+    TicketEvent,
+    TicketSerial,
+    User,
+)
+from itsm.services.access import Actor, institution_scope, ticket_scope
+
+EDITABLE_BY_ROLE: dict[Role, frozenset[str]] = {
+    Role.REQUESTER: frozenset({"title", "description", "reporter_name", "reporter_phone"}),
+}
+EDITABLE_BY_ROLE[Role.ENGINEER] = EDITABLE_BY_ROLE[Role.REQUESTER] | {
+    "kind",
+    "category",
+    "bug_class",
+    "configuration_item_id",
+    "onsite_required",
+    "assignee_id",
+}
+EDITABLE_BY_ROLE[Role.AGENT] = EDITABLE_BY_ROLE[Role.ENGINEER] | {
+    "priority",
+    "channel",
+    "reported_at",
+}
+EDITABLE_BY_ROLE[Role.MANAGER] = EDITABLE_BY_ROLE[Role.AGENT]
+EDITABLE_BY_ROLE[Role.ADMIN] = EDITABLE_BY_ROLE[Role.AGENT]
+
+
+@dataclass(frozen=True)
+class Created:
+    ticket: Ticket
+    replayed: bool
+    """True when an Idempotency-Key matched an earlier request: nothing new was created."""
+
+
+def _request_hash(fields: Mapping[str, Any]) -> str:
+    canonical = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(session: Session, actor: Actor, key: str, request_hash: str) -> Ticket | None:
+    record = session.scalar(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.user_id == actor.user_id,
+            IdempotencyRecord.scope == "ticket",
+            IdempotencyRecord.key == key,
+        )
+    )
+    if record is None:
+        return None
+    if record.request_hash != request_hash:
+        raise IdempotencyKeyReused(
+            "this Idempotency-Key was already used with a different request body; "
+            "use a new key for a new ticket"
+        )
+    return session.get_one(Ticket, record.resource_id)
+
+
+def _next_number(session: Session, at: datetime, timezone: str) -> str:
+    serial = session.execute(insert(TicketSerial).returning(TicketSerial.id)).scalar_one()
+    return f"INC-{at.astimezone(ZoneInfo(timezone)).year}-{serial:06d}"
+
+
+def _check_not_future(value: datetime, now: datetime, field: str) -> None:
+    if value > now:
+        raise InvalidInput(
+            f"{field} {value.isoformat()} is in the future; give the time the call started",
+            errors={field: ["must not be in the future"]},
+        )
+
+
+def _institution_for(session: Session, actor: Actor, institution_id: int) -> Institution:
+    institution = session.scalar(
+        select(Institution).where(Institution.id == institution_id, institution_scope(actor))
+    )
+    if institution is None:
+        raise InvalidInput(
+            f"institution {institution_id} does not exist or is not yours to file for",
+            errors={"institution_id": ["unknown institution"]},
+        )
+    return institution
+
+
+def _check_configuration_item(session: Session, contract_id: int, item_id: int | None) -> None:
+    if item_id is None:
+        return
+    item = session.get(ConfigurationItem, item_id)
+    if item is None or item.contract_id != contract_id:
+        raise InvalidInput(
+            f"configuration item {item_id} is not a system of this ticket's contract",
+            errors={"configuration_item_id": ["not a system of this contract"]},
+        )
+
+
+def check_assignee(session: Session, contract_id: int, user_id: int | None) -> None:
+    if user_id is None:
+        return
+    user = session.get(User, user_id)
+    if (
+        user is None
+        or not user.active
+        or user.role not in (Role.ENGINEER, Role.AGENT, Role.MANAGER)
+        or contract_id not in user.contract_ids
+    ):
+        raise InvalidInput(
+            f"user {user_id} cannot be assigned: assign an active engineer of this contract",
+            errors={"assignee_id": ["not an engineer of this contract"]},
+        )
+
+
+def record_event(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor | None,
+    kind: str,
+    *,
+    at: datetime,
+    trigger: str | None = None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> TicketEvent:
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        at=at,
+        actor_id=actor.user_id if actor else None,
+        kind=kind,
+        trigger=trigger,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        data=data or {},
+    )
+    session.add(event)
+    return event
+
+
+def create_ticket(
+    session: Session,
+    actor: Actor,
+    fields: Mapping[str, Any],
+    idempotency_key: str | None = None,
+) -> Created:
+    """Open a ticket for an institution the actor may file for."""
+    request_hash = _request_hash(fields)
+    if idempotency_key:
+        existing = _replay(session, actor, idempotency_key, request_hash)
+        if existing is not None:
+            return Created(existing, replayed=True)
+    now = clock.now()
+    values = dict(fields)
+    institution = _institution_for(session, actor, values.pop("institution_id"))
+    reported_at = values.pop("reported_at", None) or now
+    _check_not_future(reported_at, now, "reported_at")
+    _check_configuration_item(session, institution.contract_id, values.get("configuration_item_id"))
+    check_assignee(session, institution.contract_id, values.get("assignee_id"))
+    if actor.role == Role.REQUESTER and values.get("assignee_id") is not None:
+        raise Forbidden("a requester cannot assign a ticket")
+    ticket = Ticket(
+        number=_next_number(session, now, institution.contract.timezone),
+        contract_id=institution.contract_id,
+        institution=institution,
+        reported_at=reported_at,
+        created_at=now,
+        updated_at=now,
+        created_by_id=actor.user_id,
+        **values,
+    )
+    session.add(ticket)
+    session.flush()
+    record_event(session, ticket, actor, "created", at=now, to_state=ticket.state)
+    if idempotency_key:
+        session.add(
+            IdempotencyRecord(
+                user_id=actor.user_id,
+                key=idempotency_key,
+                scope="ticket",
+                request_hash=request_hash,
+                resource_id=ticket.id,
+                created_at=now,
+            )
+        )
+        session.flush()
+    return Created(ticket, replayed=False)
+
+
+def replay_created(
+    session: Session, actor: Actor, fields: Mapping[str, Any], idempotency_key: str
+) -> Created | None:
+    """The ticket an earlier request with this key created (after a lost race), if any."""
+    ticket = _replay(session, actor, idempotency_key, _request_hash(fields))
+    return Created(ticket, replayed=True) if ticket else None
+
+
+def get_ticket(session: Session, actor: Actor, ticket_id: int) -> Ticket:
+    """A ticket the actor may see; any other is "not found", so nothing leaks that it exists."""
+    ticket = session.scalar(select(Ticket).where(Ticket.id == ticket_id, ticket_scope(actor)))
+    if ticket is None:
+        raise NotFound(f"ticket {ticket_id} not found")
+    return ticket
+
+
+def check_version(ticket: Ticket, expected_version: int) -> None:
+    if ticket.version != expected_version:
+        raise PreconditionFailed(
+            f"ticket {ticket.number} changed since you read it (version {expected_version}, "
+            f"now {ticket.version}); reload it and apply your change again",
+            current_etag=ticket.etag,
+        )
+
+
+def update_ticket(
+    session: Session,
+    actor: Actor,
+    ticket_id: int,
+    expected_version: int,
+    changes: Mapping[str, Any],
+) -> Ticket:
+    """Edit a ticket's fields; state changes go through transitions, never through here."""
+    ticket = get_ticket(session, actor, ticket_id)
+    check_version(ticket, expected_version)
+    not_allowed = sorted(set(changes) - EDITABLE_BY_ROLE[actor.role])
+    if not_allowed:
+        raise Forbidden(
+            f"a {actor.role} may not change {', '.join(not_allowed)}", fields=not_allowed
+        )
+    now = clock.now()
+    if "reported_at" in changes:
+        _check_not_future(changes["reported_at"], now, "reported_at")
+    if "configuration_item_id" in changes:
+        _check_configuration_item(session, ticket.contract_id, changes["configuration_item_id"])
+    if "assignee_id" in changes:
+        check_assignee(session, ticket.contract_id, changes["assignee_id"])
+    diff = {
+        name: [_plain(getattr(ticket, name)), _plain(value)]
+        for name, value in changes.items()
+        if getattr(ticket, name) != value
+    }
+    if not diff:
+        return ticket
+    for name, value in changes.items():
+        setattr(ticket, name, value)
+    ticket.updated_at = now
+    kind = "assigned" if set(diff) == {"assignee_id"} else "updated"
+    record_event(session, ticket, actor, kind, at=now, data={"changes": diff})
+    session.flush()
+    return ticket
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    state: tuple[str, ...] = ()
+    institution_id: int | None = None
+    contract_id: int | None = None
+    priority: tuple[str, ...] = ()
+    assignee_id: int | None = None
+    reported_from: datetime | None = None
+    reported_to: datetime | None = None
+    q: str | None = None
+
+
+def _filtered(actor: Actor, f: TicketFilter) -> Select[tuple[Ticket]]:
+    query = select(Ticket).where(ticket_scope(actor))
+    if f.state:
+        query = query.where(Ticket.state.in_(f.state))
+    if f.institution_id is not None:
+        query = query.where(Ticket.institution_id == f.institution_id)
+    if f.contract_id is not None:
+        query = query.where(Ticket.contract_id == f.contract_id)
+    if f.priority:
+        query = query.where(Ticket.priority.in_(f.priority))
+    if f.assignee_id is not None:
+        query = query.where(Ticket.assignee_id == f.assignee_id)
+    if f.reported_from is not None:
+        query = query.where(Ticket.reported_at >= f.reported_from)
+    if f.reported_to is not None:
+        query = query.where(Ticket.reported_at < f.reported_to)
+    if f.q:
+        like = f"%{f.q.lower()}%"
+        query = query.where(
+            func.lower(Ticket.title).like(like) | func.lower(Ticket.number).like(like)
+        )
+    return query
+
+
+def list_tickets(
+    session: Session, actor: Actor, f: TicketFilter, page: int, per_page: int
+) -> tuple[list[Ticket], int]:
+    """One page of the tickets the actor may see, newest first, and the total."""
+    query = _filtered(actor, f)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(Ticket.reported_at.desc(), Ticket.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return list(rows), total
+
+
+def list_events(session: Session, actor: Actor, ticket_id: int) -> list[TicketEvent]:
+    get_ticket(session, actor, ticket_id)
+    return list(
+        session.scalars(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket_id)
+            .order_by(TicketEvent.at, TicketEvent.id)
+        )
+    )

@@ -1,0 +1,1 @@
+"""Pure SLA rules: business calendars, working-day schedules and clock durations."""

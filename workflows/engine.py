@@ -1,0 +1,152 @@
+"""A workflow declared as data and run by `transitions`, one machine per workflow.
+
+A record is bound to the machine only for the duration of one question ("what may fire?")
+or one firing, with its persisted state as `initial`; guards read plain facts and give the
+reason they refuse, so a caller can tell a person why a button is not there.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from transitions import EventData, Machine, MachineError
+
+from workflows.errors import TriggerRefused
+
+F = TypeVar("F")
+
+Guard = Callable[[F], str | None]
+"""Returns None when the transition may fire, else the reason (for a person) why not."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    trigger: str
+    sources: tuple[str, ...]
+    dest: str
+    guards: tuple[str, ...] = ()
+    when: str | None = None
+    """Name of a guard that selects this transition among several with the same trigger."""
+
+
+@dataclass
+class _Subject(Generic[F]):
+    state: str
+    facts: F
+    refusals: list[str] = field(default_factory=list)
+
+    if TYPE_CHECKING:  # added by the machine when the subject is bound
+
+        def trigger(self, name: str) -> bool: ...
+
+        def may_trigger(self, name: str) -> bool: ...
+
+
+class Workflow(Generic[F]):
+    """States, transitions and guards of one kind of record."""
+
+    def __init__(
+        self,
+        name: str,
+        states: Sequence[str],
+        transitions: Sequence[Transition],
+        guards: Mapping[str, Guard[F]],
+        roles: Mapping[str, frozenset[str]],
+        role_of: Callable[[F], str],
+    ) -> None:
+        self.name = name
+        self.states = tuple(states)
+        self.transitions = tuple(transitions)
+        self.triggers = tuple(dict.fromkeys(t.trigger for t in transitions))
+        self._guards = dict(guards)
+        self._roles = dict(roles)
+        self._role_of = role_of
+        unknown = {g for t in transitions for g in (*t.guards, t.when or "")} - {""} - set(guards)
+        if unknown:
+            raise ValueError(f"{name}: transitions name unknown guards {sorted(unknown)}")
+        self._lock = threading.Lock()
+        self._machine = Machine(
+            model=None,
+            states=list(self.states),
+            initial=self.states[0],
+            auto_transitions=False,
+            send_event=True,
+            ignore_invalid_triggers=False,
+        )
+        for t in transitions:
+            conditions: list[str | Callable[..., bool | None]] = [
+                self._condition(g) for g in ((t.when,) if t.when else ()) + t.guards
+            ]
+            self._machine.add_transition(
+                t.trigger, list(t.sources), t.dest, conditions=conditions
+            )
+
+    def _condition(self, guard_name: str) -> Callable[[EventData], bool]:
+        guard = self._guards[guard_name]
+
+        def condition(event: EventData) -> bool:
+            subject = event.model
+            assert isinstance(subject, _Subject)
+            reason = guard(subject.facts)
+            if reason is not None:
+                subject.refusals.append(reason)
+            return reason is None
+
+        return condition
+
+    @contextmanager
+    def _bound(self, state: str, facts: F) -> Iterator[_Subject[F]]:
+        if state not in self.states:
+            raise ValueError(f"{self.name}: unknown state {state!r}")
+        subject: _Subject[F] = _Subject(state, facts)
+        with self._lock:
+            self._machine.add_model(subject, initial=state)
+            try:
+                yield subject
+            finally:
+                self._machine.remove_model(subject)
+
+    def _role_permits(self, trigger: str, facts: F) -> bool:
+        return self._role_of(facts) in self._roles.get(trigger, frozenset())
+
+    def allowed(self, state: str, facts: F) -> list[str]:
+        """The triggers this actor may fire now, in declaration order."""
+        with self._bound(state, facts) as subject:
+            return [
+                t
+                for t in self._machine.get_triggers(state)
+                if self._role_permits(t, facts) and subject.may_trigger(t)
+            ]
+
+    def fire(self, state: str, trigger: str, facts: F) -> str:
+        """The state after `trigger`, or TriggerRefused saying why and what is allowed now."""
+        if trigger not in self.triggers:
+            reason = f"unknown trigger {trigger!r}"
+        elif not self._role_permits(trigger, facts):
+            reason = f"the role {self._role_of(facts)!r} may not {trigger}"
+        else:
+            with self._bound(state, facts) as subject:
+                try:
+                    fired = subject.trigger(trigger)
+                except MachineError:
+                    fired, subject.refusals = False, [f"cannot {trigger} when {state}"]
+                if fired:
+                    new_state: str = subject.state
+                    return new_state
+                reason = "; ".join(dict.fromkeys(subject.refusals)) or f"cannot {trigger} now"
+        raise TriggerRefused(trigger, state, reason, self.allowed(state, facts))
+
+    def describe(self) -> dict[str, Any]:
+        """The workflow as plain data (for documentation and the API)."""
+        return {
+            "name": self.name,
+            "states": list(self.states),
+            "transitions": [
+                {"trigger": t.trigger, "from": list(t.sources), "to": t.dest}
+                for t in self.transitions
+            ],
+        }

@@ -1,0 +1,107 @@
+"""The ticket workflow: from a logged call to a fix the customer has accepted.
+
+new → acknowledged → in_progress (remote) or dispatched → en_route → on_site → restored
+(workaround running) → resolved → closed; waiting_customer and back to where it paused;
+reopen from resolved; cancel before work starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from workflows.engine import Guard, Transition, Workflow
+
+NEW = "new"
+ACKNOWLEDGED = "acknowledged"
+IN_PROGRESS = "in_progress"
+DISPATCHED = "dispatched"
+EN_ROUTE = "en_route"
+ON_SITE = "on_site"
+RESTORED = "restored"
+WAITING_CUSTOMER = "waiting_customer"
+RESOLVED = "resolved"
+CLOSED = "closed"
+CANCELLED = "cancelled"
+
+STATES = (
+    NEW, ACKNOWLEDGED, IN_PROGRESS, DISPATCHED, EN_ROUTE, ON_SITE, RESTORED,
+    WAITING_CUSTOMER, RESOLVED, CLOSED, CANCELLED,
+)
+OPEN_STATES = frozenset(STATES) - {RESOLVED, CLOSED, CANCELLED}
+FINAL_STATES = frozenset({CLOSED, CANCELLED})
+PAUSABLE_STATES = (ACKNOWLEDGED, IN_PROGRESS, DISPATCHED, ON_SITE, RESTORED)
+
+
+@dataclass(frozen=True)
+class TicketFacts:
+    """What the guards may know about a ticket and the person acting on it."""
+
+    actor_role: str
+    has_assignee: bool = False
+    note: str | None = None
+    paused_from: str | None = None
+
+
+def _needs_assignee(facts: TicketFacts) -> str | None:
+    return None if facts.has_assignee else "assign an engineer first"
+
+
+def _needs_note(facts: TicketFacts) -> str | None:
+    return None if facts.note and facts.note.strip() else "a resolution note is required"
+
+
+def _paused_from(state: str) -> Guard[TicketFacts]:
+    def guard(facts: TicketFacts) -> str | None:
+        return None if facts.paused_from == state else f"was not paused from {state}"
+
+    return guard
+
+
+TRANSITIONS = (
+    Transition("acknowledge", (NEW,), ACKNOWLEDGED),
+    Transition("start_remote", (NEW, ACKNOWLEDGED), IN_PROGRESS),
+    Transition("dispatch", (NEW, ACKNOWLEDGED, IN_PROGRESS), DISPATCHED, ("assignee",)),
+    Transition("depart", (DISPATCHED,), EN_ROUTE, ("assignee",)),
+    Transition("arrive", (DISPATCHED, EN_ROUTE), ON_SITE, ("assignee",)),
+    Transition("restore", (IN_PROGRESS, ON_SITE), RESTORED),
+    Transition("resolve", (IN_PROGRESS, ON_SITE, RESTORED), RESOLVED, ("note",)),
+    Transition("wait_customer", PAUSABLE_STATES, WAITING_CUSTOMER),
+    *(
+        Transition("resume", (WAITING_CUSTOMER,), state, when=f"paused_from_{state}")
+        for state in PAUSABLE_STATES
+    ),
+    Transition("reopen", (RESOLVED,), IN_PROGRESS),
+    Transition("close", (RESOLVED,), CLOSED),
+    Transition("cancel", (NEW, ACKNOWLEDGED), CANCELLED),
+)
+
+_STAFF = frozenset({"agent", "manager", "admin"})
+_WORKERS = _STAFF | {"engineer"}
+ROLES = {
+    "acknowledge": _WORKERS,
+    "start_remote": _WORKERS,
+    "dispatch": _WORKERS,
+    "depart": _WORKERS,
+    "arrive": _WORKERS,
+    "restore": _WORKERS,
+    "resolve": _WORKERS,
+    "wait_customer": _WORKERS,
+    "resume": _WORKERS | {"requester"},
+    # Only the requester's institution, or an agent on its behalf, accepts or rejects a fix.
+    "reopen": _STAFF | {"requester"},
+    "close": _STAFF | {"requester"},
+    "cancel": _STAFF | {"requester"},
+}
+
+WORKFLOW: Workflow[TicketFacts] = Workflow(
+    "ticket",
+    STATES,
+    TRANSITIONS,
+    guards={
+        "assignee": _needs_assignee,
+        "note": _needs_note,
+        **{f"paused_from_{s}": _paused_from(s) for s in PAUSABLE_STATES},
+    },
+    roles=ROLES,
+    role_of=lambda facts: facts.actor_role,
+)
