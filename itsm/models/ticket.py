@@ -54,9 +54,7 @@ class Ticket(Base):
     channel: Mapped[Channel] = mapped_column(enum_column(Channel, "channel"))
     contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id"))
     institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
-    configuration_item_id: Mapped[int | None] = mapped_column(
-        ForeignKey("configuration_item.id")
-    )
+    configuration_item_id: Mapped[int | None] = mapped_column(ForeignKey("configuration_item.id"))
     reporter_name: Mapped[str] = mapped_column(String(100), default="")
     reporter_phone: Mapped[Phone] = mapped_column(default="")
     title: Mapped[Name]

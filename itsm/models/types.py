@@ -86,11 +86,6 @@ def enum_column(enum_class: type[enum.StrEnum], name: str) -> Enum:
     )
 
 
-
-
-
-
-
 Code = Annotated[str, mapped_column(String(32))]
 Name = Annotated[str, mapped_column(String(200))]
 Phone = Annotated[str, mapped_column(String(32))]

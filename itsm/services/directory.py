@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, TypeVar
 
-from pypinyin import Style, lazy_pinyin
+from pypinyin import lazy_pinyin
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -18,10 +18,10 @@ T = TypeVar("T")
 
 def search_text(code: str, name: str, phones: list[str]) -> str:
     """What `?q=` matches: code, name, pinyin initials and full pinyin, phone digits."""
-    initials = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore"))
-    syllables = "".join(lazy_pinyin(name, errors="ignore"))
+    syllables = lazy_pinyin(name, errors="ignore")
+    initials = "".join(s[0] for s in syllables if s)
     digits = " ".join(re.sub(r"\D", "", p) for p in phones)
-    return " ".join([code, name, initials, syllables, digits]).lower()[:1000]
+    return " ".join([code, name, initials, "".join(syllables), digits]).lower()[:1000]
 
 
 def _like(q: str) -> str:

@@ -1,0 +1,142 @@
+"""The API object, its error format, authentication and the request's database session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, g, request
+from flask_smorest import Api as SmorestApi
+from marshmallow import Schema, fields
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from itsm.errors import ItsmError
+from itsm.services import users as user_service
+from itsm.services.access import Actor
+
+API_PREFIX = "/api/v1"
+PUBLIC_PATHS = {f"{API_PREFIX}/openapi.json", f"{API_PREFIX}/docs"}
+
+
+class ErrorSchema(Schema):
+    status = fields.Integer(metadata={"description": "HTTP status"})
+    code = fields.String(metadata={"description": "Machine-readable error code"})
+    message = fields.String(metadata={"description": "What went wrong and what to do"})
+    errors = fields.Dict(metadata={"description": "Field errors"})
+    allowed = fields.List(fields.String(), metadata={"description": "Triggers allowed now"})
+
+
+def error_body(status: int, code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"status": status, "code": code, "message": message, **extra}
+
+
+def _validation_message(errors: Any, prefix: str = "") -> list[str]:
+    if isinstance(errors, dict):
+        lines: list[str] = []
+        for key, value in errors.items():
+            name = key if key not in ("json", "query", "headers", "form", "files") else ""
+            lines += _validation_message(value, f"{prefix}.{name}".strip(".") if name else prefix)
+        return lines
+    if isinstance(errors, list) and all(isinstance(e, str) for e in errors):
+        return [f"{prefix}: {' '.join(errors)}" if prefix else " ".join(errors)]
+    if isinstance(errors, list):
+        return [line for e in errors for line in _validation_message(e, prefix)]
+    return [f"{prefix}: {errors}"]
+
+
+class Api(SmorestApi):
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Any:  # type: ignore[override]
+        if not request.path.startswith(("/api/", "/hooks/")):
+            return error
+        data = getattr(error, "data", None) or {}
+        code = (error.name or "error").lower().replace(" ", "_")
+        extra: dict[str, Any] = {}
+        message = data.get("message") or error.description or error.name
+        if "messages" in data or "errors" in data:
+            errors = data.get("errors") or data.get("messages")
+            extra["errors"] = errors
+            code = "invalid_input"
+            message = "invalid request: " + "; ".join(_validation_message(errors))
+        status = error.code or 500
+        return error_body(status, code, message, **extra), status, data.get("headers", {})
+
+
+def handle_itsm_error(error: ItsmError) -> Any:
+    details = dict(error.details)
+    headers = {}
+    if "current_etag" in details:
+        headers["ETag"] = details.pop("current_etag")
+    return error_body(error.status, error.code, error.message, **details), error.status, headers
+
+
+def handle_stale(_error: StaleDataError) -> Any:
+    message = "the record changed while you were changing it; reload it and try again"
+    return error_body(412, "precondition_failed", message), 412
+
+
+def handle_integrity(_error: IntegrityError) -> Any:
+    message = "the change conflicts with existing data (a duplicate or a missing reference)"
+    return error_body(409, "conflict", message), 409
+
+
+def db_session() -> Session:
+    """The request's session, opened on first use and closed when the request ends."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["itsm.db"].sessions()
+    return g.db_session  # type: ignore[no-any-return]
+
+
+def close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def current_actor() -> Actor:
+    return g.actor  # type: ignore[no-any-return]
+
+
+def authenticate() -> Any:
+    """Every API request but the docs needs `Authorization: Bearer <token>`."""
+    if not request.path.startswith(API_PREFIX + "/") or request.path in PUBLIC_PATHS:
+        return None
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    user = None
+    if scheme.lower() == "bearer" and token.strip():
+        user = user_service.user_for_token(db_session(), token.strip())
+    if user is None:
+        message = "sign in: send 'Authorization: Bearer <token>' with a valid API token"
+        return error_body(401, "unauthorized", message), 401, {"WWW-Authenticate": "Bearer"}
+    g.actor = Actor.of(user)
+    return None
+
+
+def init_api(app: Flask) -> Api:
+    app.config.update(
+        API_TITLE="itsm",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=API_PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearerAuth": []}],
+            "info": {"description": "Tickets and SLA workflows for healthcare-IT contracts."},
+        },
+    )
+    api = Api(app)
+    app.register_error_handler(ItsmError, handle_itsm_error)
+    app.register_error_handler(StaleDataError, handle_stale)
+    app.register_error_handler(IntegrityError, handle_integrity)
+    app.before_request(authenticate)
+    app.teardown_appcontext(close_session)
+    from itsm.api import directory, docs, tickets
+
+    for blueprint in (tickets.blp, directory.blp):
+        api.register_blueprint(blueprint, url_prefix=API_PREFIX)
+    app.register_blueprint(docs.blp)
+    return api

@@ -1,0 +1,40 @@
+"""Marshmallow fields that refuse what the database would choke on, with plain messages."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate
+
+MAX_ID = 2**31 - 1
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class Text(fields.String):
+    """A string of at most `max_length` characters, without control characters."""
+
+    def __init__(self, max_length: int, *, min_length: int = 0, **kwargs: Any) -> None:
+        kwargs.setdefault("validate", validate.Length(min=min_length, max=max_length))
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if _CONTROL.search(text):
+            raise ValidationError("must not contain control characters")
+        return text
+
+
+def Id(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads as a field type
+    """A record id: a positive 32-bit integer."""
+    return fields.Integer(strict=True, validate=validate.Range(1, MAX_ID), **kwargs)
+
+
+def Enum(values: Any, **kwargs: Any) -> fields.String:  # noqa: N802 - reads as a field type
+    choices = [str(v) for v in values]
+    return fields.String(validate=validate.OneOf(choices), **kwargs)
+
+
+def Instant(**kwargs: Any) -> fields.AwareDateTime:  # noqa: N802 - reads as a field type
+    """An ISO 8601 instant with its UTC offset, e.g. 2025-10-01T10:00:00+08:00."""
+    return fields.AwareDateTime(format="iso", **kwargs)

@@ -1,0 +1,154 @@
+"""The `itsm` command: database, demo, tokens, passwords, server."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from itsm import migrate
+from itsm.config import Settings
+from itsm.db import Database
+from itsm.errors import ItsmError
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _database(settings: Settings) -> Database:
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    return Database(settings.database_url)
+
+
+@click.group()
+def main() -> None:
+    """itsm: tickets and SLA workflows for healthcare-IT maintenance contracts."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Bring the database (ITSM_DATABASE_URL) to the current schema."""
+    settings = _settings()
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(settings.database_url, revision)
+    click.echo(f"database at {revision}: {_safe_url(settings.database_url)}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@main.command()
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Load the data and print how to sign in, then stop.")
+def demo(port: int, no_serve: bool) -> None:
+    """Create the database if needed, load the demo data once, and serve on 127.0.0.1."""
+    from itsm.demo import loader
+    from itsm.services import users
+
+    settings = _settings()
+    migrate.upgrade(settings.database_url)
+    database = _database(settings)
+    with database.transaction() as session:
+        loaded = loader.load(session)
+    click.echo("demo data loaded" if loaded else "demo data already present, nothing loaded")
+    with database.transaction() as session:
+        tokens = {u: users.create_token(session, u, "demo") for u in ("admin", "agent1")}
+    database.dispose()
+    click.echo(f"database: {_safe_url(settings.database_url)}")
+    click.echo(
+        f"users: {', '.join(u.username for u in loader.DEMO_USERS)}; "
+        f"password for all: {loader.DEMO_PASSWORD}"
+    )
+    for username, token in tokens.items():
+        click.echo(f"API token for {username}: {token}")
+    click.echo(
+        f"try: curl -H 'Authorization: Bearer {tokens['agent1']}' "
+        f"'http://127.0.0.1:{port}/api/v1/institutions?q=bjsxc'"
+    )
+    if no_serve:
+        return
+    from itsm.app import create_app
+
+    click.echo(f"serving on http://127.0.0.1:{port}/ (API docs at /api/v1/docs); Ctrl-C stops")
+    create_app(settings).run(host="127.0.0.1", port=port, threaded=True)
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.argument("username")
+@click.option("--name", default="", help="What the token is for.")
+def token_create(username: str, name: str) -> None:
+    """Print a new API token for USERNAME (alone on the last line); it is stored hashed."""
+    from itsm.services import users
+
+    database = _database(_settings())
+    try:
+        with database.transaction() as session:
+            value = users.create_token(session, username, name)
+    except ItsmError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"token for {username} (shown once, keep it safe):", err=True)
+    click.echo(value)
+
+
+@main.group()
+def user() -> None:
+    """User accounts."""
+
+
+@user.command("passwd")
+@click.argument("username")
+def user_passwd(username: str) -> None:
+    """Set USERNAME's password, read from standard input."""
+    from itsm.services import users
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    database = _database(_settings())
+    try:
+        with database.transaction() as session:
+            users.set_password(session, username, password)
+    except ItsmError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"password set for {username}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--workers", default=(os.cpu_count() or 1) * 2 + 1, show_default="2×cores+1", type=int
+)
+@click.option("--threads", default=1, show_default=True, type=int)
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """The production server: gunicorn with N worker processes."""
+    args = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "itsm.wsgi:app",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--no-control-socket",
+        "--access-logfile",
+        "-",
+    ]
+    os.execv(sys.executable, args)

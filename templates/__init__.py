@@ -1,0 +1,1 @@
+"""Jinja2 templates: pages, notification texts, report documents (data, no code)."""
