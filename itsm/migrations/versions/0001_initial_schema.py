@@ -1,5 +1,5 @@
-"""initial schema
 # ruff: noqa: E501
+"""initial schema
 
 Revision ID: 0001
 Revises:

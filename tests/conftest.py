@@ -1,0 +1,90 @@
+"""Fixtures: a migrated database per backend (SQLite always, PostgreSQL when
+ITSM_TEST_DATABASE_URL is set), the app on it, and a fresh contract world per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from itsm import migrate
+from itsm.app import create_app
+from itsm.db import Database
+from tests.factories import World, build_world
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("ITSM_TEST_DATABASE_URL") else [])
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An empty database of this test run's own, migrated to the current schema."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'itsm.sqlite3'}"
+        migrate.upgrade(url)
+        yield url
+        return
+    with postgres_database() as url:
+        migrate.upgrade(url)
+        yield url
+
+
+class postgres_database:  # noqa: N801 - used as a context manager like a function
+    """A new PostgreSQL database on the test server, dropped on exit."""
+
+    def __init__(self) -> None:
+        base = make_url(os.environ["ITSM_TEST_DATABASE_URL"])
+        if base.drivername == "postgresql":
+            base = base.set(drivername="postgresql+psycopg")
+        self.base = base
+        self.name = f"itsm_test_{uuid.uuid4().hex[:12]}"
+
+    def __enter__(self) -> str:
+        self.admin = create_engine(self.base, isolation_level="AUTOCOMMIT")
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{self.name}"'))
+        return self.base.set(database=self.name).render_as_string(hide_password=False)
+
+    def __exit__(self, *exc: object) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    instance: Path = tmp_path_factory.mktemp("instance")
+    application = create_app(
+        instance_path=instance, database_url=database_url, max_attachment_bytes=200_000,
+        secret_key="test-secret",
+    )
+    yield application
+    application.extensions["itsm.db"].dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Database:
+    return app.extensions["itsm.db"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def world(db: Database) -> World:
+    """A fresh contract with two institutions and a user of every role, each with a token."""
+    return build_world(db)
+
+
+@pytest.fixture
+def other_world(db: Database) -> World:
+    """A second, unrelated contract: what nobody in `world` may see."""
+    return build_world(db)
