@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
 MAX_ID = 2**31 - 1
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class Text(fields.String):
@@ -22,6 +24,8 @@ class Text(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs)
         if _CONTROL.search(text):
             raise ValidationError("must not contain control characters")
+        if _SURROGATE.search(text):
+            raise ValidationError("must be valid Unicode text, without lone surrogates")
         return text
 
 
@@ -35,6 +39,16 @@ def Enum(values: Any, **kwargs: Any) -> fields.String:  # noqa: N802 - reads as 
     return fields.String(validate=validate.OneOf(choices), **kwargs)
 
 
+class _Instant(fields.AwareDateTime):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        instant = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            instant.astimezone(UTC)  # stored as UTC: 0001-01-01T00:00+01:00 has no UTC year
+        except OverflowError:
+            raise ValidationError("must be between years 1 and 9999 in UTC") from None
+        return instant
+
+
 def Instant(**kwargs: Any) -> fields.AwareDateTime:  # noqa: N802 - reads as a field type
     """An ISO 8601 instant with its UTC offset, e.g. 2025-10-01T10:00:00+08:00."""
-    return fields.AwareDateTime(format="iso", **kwargs)
+    return _Instant(format="iso", **kwargs)

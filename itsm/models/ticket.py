@@ -47,11 +47,15 @@ class Ticket(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
-    kind: Mapped[TicketKind] = mapped_column(enum_column(TicketKind, "ticket_kind"))
-    priority: Mapped[Priority] = mapped_column(enum_column(Priority, "priority"))
+    kind: Mapped[TicketKind] = mapped_column(
+        enum_column(TicketKind, "ticket_kind"), default=TicketKind.INCIDENT
+    )
+    priority: Mapped[Priority] = mapped_column(enum_column(Priority, "priority"), default=Priority.P3)
     bug_class: Mapped[BugClass | None] = mapped_column(enum_column(BugClass, "bug_class"))
-    category: Mapped[Category] = mapped_column(enum_column(Category, "category"))
-    channel: Mapped[Channel] = mapped_column(enum_column(Channel, "channel"))
+    category: Mapped[Category] = mapped_column(
+        enum_column(Category, "category"), default=Category.OTHER
+    )
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel, "channel"), default=Channel.PHONE)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id"))
     institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
     configuration_item_id: Mapped[int | None] = mapped_column(ForeignKey("configuration_item.id"))

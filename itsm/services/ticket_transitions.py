@@ -17,6 +17,7 @@ from itsm.services.tickets import (
     check_version,
     get_ticket,
     record_event,
+    refresh_references,
 )
 from workflows import ticket as wf
 from workflows.errors import TriggerRefused
@@ -132,6 +133,8 @@ def fire(
         data=data,
     )
     session.flush()
+    if "assignee" in data:
+        refresh_references(session, ticket)
     return ticket
 
 

@@ -266,7 +266,13 @@ def update_ticket(
     kind = "assigned" if set(diff) == {"assignee_id"} else "updated"
     record_event(session, ticket, actor, kind, at=now, data={"changes": diff})
     session.flush()
+    refresh_references(session, ticket)
     return ticket
+
+
+def refresh_references(session: Session, ticket: Ticket) -> None:
+    """Reload the related rows whose ids a change may have set (assignee, system)."""
+    session.expire(ticket, ["assignee", "configuration_item"])
 
 
 def _plain(value: Any) -> Any:
