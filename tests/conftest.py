@@ -23,7 +23,9 @@ BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("ITSM_TEST_DATABASE_UR
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """An empty database of this test run's own, migrated to the current schema."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'itsm.sqlite3'}"
@@ -61,7 +63,9 @@ class postgres_database:  # noqa: N801 - used as a context manager like a functi
 def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     instance: Path = tmp_path_factory.mktemp("instance")
     application = create_app(
-        instance_path=instance, database_url=database_url, max_attachment_bytes=200_000,
+        instance_path=instance,
+        database_url=database_url,
+        max_attachment_bytes=200_000,
         secret_key="test-secret",
     )
     yield application

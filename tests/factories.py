@@ -48,7 +48,9 @@ class World:
         body.update(overrides)
         return body
 
-    def open_ticket(self, client: FlaskClient, who: str = "agent", **overrides: Any) -> dict[str, Any]:
+    def open_ticket(
+        self, client: FlaskClient, who: str = "agent", **overrides: Any
+    ) -> dict[str, Any]:
         response = client.post(
             "/api/v1/tickets", json=self.ticket_body(**overrides), headers=self.headers(who)
         )
@@ -82,19 +84,30 @@ def build_world(db: Database, timezone: str = "Asia/Shanghai", calendar: str = "
     tag = f"T{uuid.uuid4().hex[:6].upper()}{n}"
     with db.transaction() as session:
         contract = Contract(
-            code=tag, name=f"测试合同 {tag}", customer="测试客户", timezone=timezone,
-            service_hours="5×8", calendar=calendar,
+            code=tag,
+            name=f"测试合同 {tag}",
+            customer="测试客户",
+            timezone=timezone,
+            service_hours="5×8",
+            calendar=calendar,
         )
         district = District(code=f"D{tag}", name=f"测试区{tag}", city="北京市", tier="urban")
         session.add_all([contract, district])
         session.flush()
         institutions = [
-            Institution(**institution_values(
-                code=f"{tag}-I{i}", name=f"北京市测试区{tag}第{i}社区卫生服务中心",
-                kind="community_center", district_id=district.id, contract_id=contract.id,
-                address="北京市测试路1号", latitude=39.9 + i / 100, longitude=116.4,
-                phones=[f"010-6{n:03d}{i:04d}"],
-            ))
+            Institution(
+                **institution_values(
+                    code=f"{tag}-I{i}",
+                    name=f"北京市测试区{tag}第{i}社区卫生服务中心",
+                    kind="community_center",
+                    district_id=district.id,
+                    contract_id=contract.id,
+                    address="北京市测试路1号",
+                    latitude=39.9 + i / 100,
+                    longitude=116.4,
+                    phones=[f"010-6{n:03d}{i:04d}"],
+                )
+            )
             for i in (1, 2)
         ]
         item = ConfigurationItem(contract_id=contract.id, code=f"{tag}-HIS", name="门诊收费")
@@ -103,11 +116,17 @@ def build_world(db: Database, timezone: str = "Asia/Shanghai", calendar: str = "
         world = World(contract.id, tag, institutions[0].id, institutions[1].id, item.id)
         for name, role in ROLES.items():
             user = User(
-                username=f"{name}-{tag}".lower(), display_name=f"{name} {tag}", role=role,
-                phone="13800138000", wechat_user_id=f"{name}-{tag}",
+                username=f"{name}-{tag}".lower(),
+                display_name=f"{name} {tag}",
+                role=role,
+                phone="13800138000",
+                wechat_user_id=f"{name}-{tag}",
                 institution_id=(
-                    institutions[1].id if name == "requester2"
-                    else institutions[0].id if role == Role.REQUESTER else None
+                    institutions[1].id
+                    if name == "requester2"
+                    else institutions[0].id
+                    if role == Role.REQUESTER
+                    else None
                 ),
                 contracts=[] if role in (Role.REQUESTER, Role.ADMIN) else [contract],
             )

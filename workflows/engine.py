@@ -81,9 +81,7 @@ class Workflow(Generic[F]):
             conditions: list[str | Callable[..., bool | None]] = [
                 self._condition(g) for g in ((t.when,) if t.when else ()) + t.guards
             ]
-            self._machine.add_transition(
-                t.trigger, list(t.sources), t.dest, conditions=conditions
-            )
+            self._machine.add_transition(t.trigger, list(t.sources), t.dest, conditions=conditions)
 
     def _condition(self, guard_name: str) -> Callable[[EventData], bool]:
         guard = self._guards[guard_name]

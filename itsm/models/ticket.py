@@ -50,7 +50,9 @@ class Ticket(Base):
     kind: Mapped[TicketKind] = mapped_column(
         enum_column(TicketKind, "ticket_kind"), default=TicketKind.INCIDENT
     )
-    priority: Mapped[Priority] = mapped_column(enum_column(Priority, "priority"), default=Priority.P3)
+    priority: Mapped[Priority] = mapped_column(
+        enum_column(Priority, "priority"), default=Priority.P3
+    )
     bug_class: Mapped[BugClass | None] = mapped_column(enum_column(BugClass, "bug_class"))
     category: Mapped[Category] = mapped_column(
         enum_column(Category, "category"), default=Category.OTHER

@@ -18,7 +18,10 @@ def test_call_to_close_records_every_step(client: FlaskClient, world: World) -> 
     assert response.status_code == 200, response.get_json()
     assert world.fire(client, tid, "depart", who="engineer").status_code == 200
     arrived = world.fire(
-        client, tid, "arrive", who="engineer",
+        client,
+        tid,
+        "arrive",
+        who="engineer",
         position={"latitude": 39.912, "longitude": 116.4, "accuracy_m": 15},
     )
     assert arrived.get_json()["state"] == "on_site"

@@ -15,9 +15,14 @@ from tests.factories import World
 
 def _count(db: Database, world: World) -> int:
     with db.sessions() as session:
-        return session.scalar(
-            select(func.count()).select_from(Ticket).where(Ticket.contract_id == world.contract_id)
-        ) or 0
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(Ticket)
+                .where(Ticket.contract_id == world.contract_id)
+            )
+            or 0
+        )
 
 
 def test_same_idempotency_key_and_body_give_the_same_ticket_once(
@@ -39,16 +44,21 @@ def test_same_idempotency_key_with_another_body_is_refused(
 ) -> None:
     headers = world.headers("agent", **{"Idempotency-Key": "k-1"})
     client.post("/api/v1/tickets", json=world.ticket_body(), headers=headers)
-    other = client.post("/api/v1/tickets", json=world.ticket_body(title="另一个问题"), headers=headers)
+    other = client.post(
+        "/api/v1/tickets", json=world.ticket_body(title="另一个问题"), headers=headers
+    )
     assert other.status_code == 422
     assert other.get_json()["code"] == "idempotency_key_reused"
     assert _count(db, world) == 1
 
 
-def test_idempotency_keys_belong_to_their_user(client: FlaskClient, world: World, db: Database) -> None:
+def test_idempotency_keys_belong_to_their_user(
+    client: FlaskClient, world: World, db: Database
+) -> None:
     for who in ("agent", "manager"):
         response = client.post(
-            "/api/v1/tickets", json=world.ticket_body(),
+            "/api/v1/tickets",
+            json=world.ticket_body(),
             headers=world.headers(who, **{"Idempotency-Key": "shared"}),
         )
         assert response.status_code == 201
@@ -61,7 +71,9 @@ def test_concurrent_retries_with_one_key_create_one_ticket(
     headers = world.headers("agent", **{"Idempotency-Key": "retry-storm"})
 
     def post(_: int) -> tuple[int, int]:
-        response = app.test_client().post("/api/v1/tickets", json=world.ticket_body(), headers=headers)
+        response = app.test_client().post(
+            "/api/v1/tickets", json=world.ticket_body(), headers=headers
+        )
         return response.status_code, response.get_json()["id"]
 
     with ThreadPoolExecutor(max_workers=6) as pool:
@@ -71,7 +83,9 @@ def test_concurrent_retries_with_one_key_create_one_ticket(
     assert _count(db, world) == 1
 
 
-def test_patch_without_if_match_is_428_and_changes_nothing(client: FlaskClient, world: World) -> None:
+def test_patch_without_if_match_is_428_and_changes_nothing(
+    client: FlaskClient, world: World
+) -> None:
     ticket = world.open_ticket(client)
     response = client.patch(
         f"/api/v1/tickets/{ticket['id']}", json={"priority": "P1"}, headers=world.headers("agent")
@@ -88,7 +102,9 @@ def test_stale_if_match_is_412_and_the_later_update_is_not_lost(
     ticket = world.open_ticket(client)
     url = f"/api/v1/tickets/{ticket['id']}"
     etag = client.get(url, headers=world.headers("agent")).headers["ETag"]
-    first = client.patch(url, json={"priority": "P1"}, headers=world.headers("agent", **{"If-Match": etag}))
+    first = client.patch(
+        url, json={"priority": "P1"}, headers=world.headers("agent", **{"If-Match": etag})
+    )
     assert first.status_code == 200
     assert first.headers["ETag"] != etag
     second = client.patch(
@@ -106,7 +122,8 @@ def test_transition_needs_if_match_too(client: FlaskClient, world: World) -> Non
     missing = client.post(url, json={"trigger": "acknowledge"}, headers=world.headers("agent"))
     assert missing.status_code == 428
     stale = client.post(
-        url, json={"trigger": "acknowledge"},
+        url,
+        json={"trigger": "acknowledge"},
         headers=world.headers("agent", **{"If-Match": f'"{ticket["id"]}-{ticket["version"] + 5}"'}),
     )
     assert stale.status_code == 412
@@ -118,12 +135,20 @@ def test_two_engineers_taking_one_ticket_at_once_one_wins(app: Flask, world: Wor
     client = app.test_client()
     ticket = world.open_ticket(client)
     url = f"/api/v1/tickets/{ticket['id']}/transitions"
-    etag = client.get(f"/api/v1/tickets/{ticket['id']}", headers=world.headers("agent")).headers["ETag"]
+    etag = client.get(f"/api/v1/tickets/{ticket['id']}", headers=world.headers("agent")).headers[
+        "ETag"
+    ]
 
     def take(who: str) -> int:
-        return app.test_client().post(
-            url, json={"trigger": "acknowledge"}, headers=world.headers(who, **{"If-Match": etag})
-        ).status_code
+        return (
+            app.test_client()
+            .post(
+                url,
+                json={"trigger": "acknowledge"},
+                headers=world.headers(who, **{"If-Match": etag}),
+            )
+            .status_code
+        )
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         statuses = sorted(pool.map(take, ["engineer", "engineer2"]))
@@ -132,7 +157,9 @@ def test_two_engineers_taking_one_ticket_at_once_one_wins(app: Flask, world: Wor
     assert [e["trigger"] for e in events.get_json()].count("acknowledge") == 1
 
 
-def test_invalid_trigger_is_409_with_the_triggers_allowed_now(client: FlaskClient, world: World) -> None:
+def test_invalid_trigger_is_409_with_the_triggers_allowed_now(
+    client: FlaskClient, world: World
+) -> None:
     ticket = world.open_ticket(client)
     response = world.fire(client, ticket["id"], "resolve", note="x")
     assert response.status_code == 409
@@ -150,7 +177,9 @@ def test_resolve_without_a_note_is_refused_and_says_why(client: FlaskClient, wor
     assert "resolution note is required" in response.get_json()["message"]
 
 
-def test_wait_for_customer_and_back_to_where_work_stopped(client: FlaskClient, world: World) -> None:
+def test_wait_for_customer_and_back_to_where_work_stopped(
+    client: FlaskClient, world: World
+) -> None:
     ticket = world.open_ticket(client)
     tid = ticket["id"]
     world.fire(client, tid, "dispatch", assignee_id=world.users["engineer"])
