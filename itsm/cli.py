@@ -152,3 +152,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         "-",
     ]
     os.execv(sys.executable, args)
+
+
+if __name__ == "__main__":
+    main()

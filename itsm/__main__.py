@@ -1,0 +1,5 @@
+"""`python -m itsm` is the `itsm` command."""
+
+from itsm.cli import main
+
+main()

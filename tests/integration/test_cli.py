@@ -1,0 +1,123 @@
+"""The `itsm` command as a script would drive it, on the full demo data (SQLite)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from itsm.app import create_app
+from itsm.models import ConfigurationItem, Contract, District, Institution, User
+from itsm.services import users
+
+ITSM = [sys.executable, "-m", "itsm.cli"]
+
+
+def run(instance: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ITSM_INSTANCE_PATH": str(instance)}
+    env.pop("ITSM_DATABASE_URL", None)
+    return subprocess.run(
+        [*ITSM, *args], input=stdin, capture_output=True, text=True, env=env, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def demo(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, list[subprocess.CompletedProcess[str]]]:
+    instance = tmp_path_factory.mktemp("demo-instance")
+    return instance, [run(instance, "demo", "--no-serve") for _ in range(2)]
+
+
+@pytest.fixture(scope="module")
+def demo_app(demo: tuple[Path, list[subprocess.CompletedProcess[str]]]) -> Iterator[Flask]:
+    instance, _ = demo
+    app = create_app(instance_path=instance, database_url=f"sqlite:///{instance / 'itsm.sqlite3'}")
+    yield app
+    app.extensions["itsm.db"].dispose()
+
+
+def test_demo_loads_once_and_says_how_to_sign_in(demo) -> None:  # type: ignore[no-untyped-def]
+    _, (first, second) = demo
+    assert first.returncode == 0, first.stderr
+    assert "demo data loaded" in first.stdout
+    assert "password for all" in first.stdout and "API token for agent1" in first.stdout
+    assert second.returncode == 0, second.stderr
+    assert "nothing loaded" in second.stdout
+
+
+EXPECTED = {"C0": 1_360, "C1": 1 + 19 + 11_174, "C2": 3 + 35, "C3": 1, "C4": 29}
+
+
+def test_demo_data_is_at_the_contracts_real_scale(demo_app: Flask) -> None:
+    with demo_app.extensions["itsm.db"].sessions() as session:
+        per_contract = dict(
+            session.execute(
+                select(Contract.code, func.count(Institution.id))
+                .join(Institution, Institution.contract_id == Contract.id)
+                .group_by(Contract.code)
+            ).all()
+        )
+        c3_systems = session.scalar(
+            select(func.count(ConfigurationItem.id)).join(Contract).where(Contract.code == "C3")
+        )
+        beijing = session.scalar(select(func.count(District.id)).where(District.city == "北京市"))
+        usernames = set(session.scalars(select(User.username)))
+    assert per_contract == EXPECTED
+    assert c3_systems == 50
+    assert beijing == 16
+    assert {"admin", "agent1", "engineer1", "engineer2", "manager1", "requester1"} <= usernames
+
+
+def test_token_create_prints_a_working_token_on_the_last_line(demo, demo_app: Flask) -> None:  # type: ignore[no-untyped-def]
+    instance, _ = demo
+    result = run(instance, "token", "create", "agent1")
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip().splitlines()[-1]
+    me = demo_app.test_client().get(
+        "/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert me.status_code == 200 and me.get_json()["username"] == "agent1"
+    unknown = run(instance, "token", "create", "nobody")
+    assert unknown.returncode != 0 and "no user named 'nobody'" in unknown.stderr
+
+
+def test_user_passwd_reads_the_password_from_stdin(demo, demo_app: Flask) -> None:  # type: ignore[no-untyped-def]
+    instance, _ = demo
+    result = run(instance, "user", "passwd", "engineer1", stdin="新的密码-2026\n")
+    assert result.returncode == 0, result.stderr
+    with demo_app.extensions["itsm.db"].sessions() as session:
+        assert users.check_password(session, "engineer1", "新的密码-2026") is not None
+        assert users.check_password(session, "engineer1", "itsm-demo-2026") is None
+    short = run(instance, "user", "passwd", "engineer1", stdin="short\n")
+    assert short.returncode != 0 and "at least 8 characters" in short.stderr
+
+
+def _search(app: Flask, q: str) -> dict:  # type: ignore[type-arg]
+    with app.extensions["itsm.db"].transaction() as session:
+        token = users.create_token(session, "agent1")
+    response = app.test_client().get(
+        "/api/v1/institutions",
+        query_string={"q": q, "per_page": 50},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200
+    return response.get_json()  # type: ignore[no-any-return]
+
+
+def test_institutions_are_found_by_pinyin_initials_code_and_phone(demo_app: Flask) -> None:
+    by_initials = _search(demo_app, "bjsxc")
+    assert by_initials["total"] > 10
+    assert all(i["name"].startswith("北京市西城") for i in by_initials["items"])
+    first = by_initials["items"][0]
+    by_code = _search(demo_app, first["code"])
+    assert [i["id"] for i in by_code["items"]] == [first["id"]]
+    phone = first["phones"][0]
+    by_phone = _search(demo_app, phone.replace("-", " "))
+    assert [i["id"] for i in by_phone["items"]] == [first["id"]]
