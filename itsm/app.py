@@ -7,10 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, redirect
+from redis import Redis
 
 import templates
+from itsm import outbox
 from itsm.config import Settings
 from itsm.db import Database
+from itsm.jobs import rq_enqueuer
 
 TEMPLATE_FOLDER = Path(templates.__file__).parent
 
@@ -33,7 +36,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.config.update(settings.extra)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     logging.getLogger("itsm").setLevel(settings.log_level)
-    app.extensions["itsm.db"] = Database(settings.database_url)
+    database = Database(settings.database_url)
+    app.extensions["itsm.db"] = database
+    if settings.redis_url:
+        outbox.install(database.sessions, rq_enqueuer(Redis.from_url(settings.redis_url)))
 
     from itsm.api.base import init_api
 

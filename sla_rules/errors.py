@@ -21,3 +21,11 @@ class InvalidDuration(SlaRulesError, ValueError):
 
 class NaiveDatetime(SlaRulesError, ValueError):
     """A datetime without a timezone was given where an instant is required."""
+
+
+class InvalidPolicy(SlaRulesError, ValueError):
+    """An SLA policy document is malformed; `errors` lists every problem with its path."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors

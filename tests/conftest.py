@@ -18,6 +18,7 @@ from itsm import migrate
 from itsm.app import create_app
 from itsm.db import Database
 from tests.factories import World, build_world
+from tests.redis_server import RedisServer
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("ITSM_TEST_DATABASE_URL") else [])
 
@@ -60,11 +61,26 @@ class postgres_database:  # noqa: N801 - used as a context manager like a functi
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer | None]:
+    """The run's own redis-server (never the machine's shared one), if redis-server exists."""
+    if not RedisServer.available():
+        yield None
+        return
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def app(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer | None
+) -> Iterator[Flask]:
     instance: Path = tmp_path_factory.mktemp("instance")
     application = create_app(
         instance_path=instance,
         database_url=database_url,
+        redis_url=redis_server.url if redis_server else "",
         max_attachment_bytes=200_000,
         secret_key="test-secret",
     )

@@ -79,7 +79,13 @@ ROLES = {
 }
 
 
-def build_world(db: Database, timezone: str = "Asia/Shanghai", calendar: str = "cn-5x8") -> World:
+def build_world(
+    db: Database,
+    timezone: str = "Asia/Shanghai",
+    calendar: str = "cn-5x8",
+    tier: str = "urban",
+    institution_kind: str = "community_center",
+) -> World:
     n = next(_counter)
     tag = f"T{uuid.uuid4().hex[:6].upper()}{n}"
     with db.transaction() as session:
@@ -91,7 +97,7 @@ def build_world(db: Database, timezone: str = "Asia/Shanghai", calendar: str = "
             service_hours="5×8",
             calendar=calendar,
         )
-        district = District(code=f"D{tag}", name=f"测试区{tag}", city="北京市", tier="urban")
+        district = District(code=f"D{tag}", name=f"测试区{tag}", city="北京市", tier=tier)
         session.add_all([contract, district])
         session.flush()
         institutions = [
@@ -99,7 +105,7 @@ def build_world(db: Database, timezone: str = "Asia/Shanghai", calendar: str = "
                 **institution_values(
                     code=f"{tag}-I{i}",
                     name=f"北京市测试区{tag}第{i}社区卫生服务中心",
-                    kind="community_center",
+                    kind=institution_kind,
                     district_id=district.id,
                     contract_id=contract.id,
                     address="北京市测试路1号",
@@ -135,3 +141,16 @@ def build_world(db: Database, timezone: str = "Asia/Shanghai", calendar: str = "
             world.users[name] = user.id
             world.tokens[name] = users.create_token(session, user.username)
     return world
+
+
+def publish_shipped_policy(client: FlaskClient, world: World, code: str) -> None:
+    """Make the world's contract run the shipped SLA policy of contract `code` (C0..C4)."""
+    from sla_rules.policy import shipped_policy
+
+    document = {**shipped_policy(code), "contract": world.contract_code}
+    response = client.put(
+        f"/api/v1/contracts/{world.contract_code}/policy",
+        json=document,
+        headers=world.headers("admin"),
+    )
+    assert response.status_code == 200, response.get_json()

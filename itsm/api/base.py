@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import flask_smorest
 from flask import Flask, current_app, g, request
 from flask_smorest import Api as SmorestApi
 from marshmallow import Schema, fields
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import HTTPException
 
 from itsm.errors import ItsmError
@@ -26,6 +29,10 @@ class ErrorSchema(Schema):
     message = fields.String(metadata={"description": "What went wrong and what to do"})
     errors = fields.Dict(metadata={"description": "Field errors"})
     allowed = fields.List(fields.String(), metadata={"description": "Triggers allowed now"})
+    state = fields.String(metadata={"description": "The ticket's state, with a refused trigger"})
+    refused_fields = fields.List(
+        fields.String(), data_key="fields", metadata={"description": "Fields you may not change"}
+    )
 
 
 def error_body(status: int, code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -44,6 +51,36 @@ def _validation_message(errors: Any, prefix: str = "") -> list[str]:
     if isinstance(errors, list):
         return [line for e in errors for line in _validation_message(e, prefix)]
     return [f"{prefix}: {errors}"]
+
+
+class Parser(FlaskParser):
+    """webargs' parser, with plainer answers for a body that is not JSON: 415 for another
+    content type (instead of "missing field"s), 400 saying where the JSON breaks, and 400, not
+    500, for JSON that parses only to blow up (nested thousands deep: RecursionError; an integer
+    of more than 4300 digits: ValueError)."""
+
+    def _raw_load_json(self, req: Any) -> Any:
+        if req.content_length and not is_json_request(req):
+            message = (
+                f"send the body as JSON, with Content-Type: application/json (not {req.mimetype})"
+            )
+            abort(415, message=message)
+        try:
+            return super()._raw_load_json(req)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise  # webargs answers these itself
+        except RecursionError:
+            self._handle_invalid_json_error(json.JSONDecodeError("nested too deeply", "?", 0), req)
+        except ValueError:  # int() of too many digits
+            error = json.JSONDecodeError("a number has more than 4300 digits", "?", 0)
+            self._handle_invalid_json_error(error, req)
+
+    def _handle_invalid_json_error(self, error: Any, req: Any, *args: Any, **kwargs: Any) -> Any:
+        abort(400, exc=error, messages={"json": [f"the body is not valid JSON: {error}"]})
+
+
+class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = Parser()
 
 
 class Api(SmorestApi):
@@ -134,9 +171,9 @@ def init_api(app: Flask) -> Api:
     app.register_error_handler(IntegrityError, handle_integrity)
     app.before_request(authenticate)
     app.teardown_appcontext(close_session)
-    from itsm.api import directory, docs, tickets
+    from itsm.api import directory, docs, sla, tickets
 
-    for blueprint in (tickets.blp, directory.blp):
+    for blueprint in (tickets.blp, sla.blp, directory.blp):
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     app.register_blueprint(docs.blp)
     return api

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from itsm.api import schemas as s
-from itsm.api.base import current_actor, db_session
+from itsm.api.base import Blueprint, current_actor, db_session
 from itsm.api.fields import Enum, Id, Text
 from itsm.models import InstitutionKind, Role, User
 from itsm.services import directory
@@ -24,7 +23,7 @@ def _page(items: list[Any], total: int, args: dict[str, Any]) -> dict[str, Any]:
 class InstitutionArgs(s.PageArgs):
     q = Text(100, metadata={"description": "Code, name, pinyin initials (bjsxc) or phone"})
     contract = Text(32)
-    district_id = Id()
+    district_id = Id(strict=False)
     kind = Enum(InstitutionKind)
 
 

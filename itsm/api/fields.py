@@ -29,9 +29,10 @@ class Text(fields.String):
         return text
 
 
-def Id(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads as a field type
-    """A record id: a positive 32-bit integer."""
-    return fields.Integer(strict=True, validate=validate.Range(1, MAX_ID), **kwargs)
+def Id(*, strict: bool = True, **kwargs: Any) -> fields.Integer:  # noqa: N802 - a field type
+    """A record id: a positive 32-bit integer; a JSON number, or digits with strict=False (for
+    a query string, where every value is text)."""
+    return fields.Integer(strict=strict, validate=validate.Range(1, MAX_ID), **kwargs)
 
 
 def Enum(values: Any, **kwargs: Any) -> fields.String:  # noqa: N802 - reads as a field type

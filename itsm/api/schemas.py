@@ -180,10 +180,10 @@ class TicketSchema(Schema):
 
 class TicketListArgs(PageArgs):
     state = fields.List(Enum(ticket_workflow.STATES))
-    institution_id = Id()
+    institution_id = Id(strict=False)
     contract = Text(32)
     priority = fields.List(Enum(Priority))
-    assignee_id = Id()
+    assignee_id = Id(strict=False)
     reported_from = Instant()
     reported_to = Instant()
     q = Text(100)

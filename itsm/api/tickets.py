@@ -7,11 +7,11 @@ from typing import Any
 
 from flask import current_app, request, send_file
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from sqlalchemy.exc import IntegrityError
 
 from itsm.api import schemas as s
-from itsm.api.base import current_actor, db_session
+from itsm.api.base import Blueprint, current_actor, db_session
 from itsm.errors import PreconditionFailed, PreconditionRequired
 from itsm.models import Ticket
 from itsm.services import ticket_files, ticket_transitions
@@ -23,7 +23,7 @@ blp = Blueprint("tickets", __name__, description="Tickets from call to close")
 
 _ID = "<int(max=2147483647):ticket_id>"
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,200}")
-_ETAG = re.compile(r'(?:W/)?"(\d+)-(\d+)"')
+_ETAG = re.compile(r'(?:W/)?"(\d{1,10})-(\d{1,10})"')  # ids and versions are 32-bit
 
 
 def _present(ticket: Ticket, actor: Actor) -> Ticket:

@@ -3,6 +3,8 @@
 from itsm.db import Base
 from itsm.models.contract import ConfigurationItem, Contract, District, Institution
 from itsm.models.idempotency import IdempotencyRecord
+from itsm.models.outbox import OutboxMessage
+from itsm.models.sla import CalendarYear, Clock, ClockEvent, SlaPolicy
 from itsm.models.ticket import Attachment, Comment, Ticket, TicketEvent, TicketSerial
 from itsm.models.types import (
     BugClass,
@@ -21,8 +23,11 @@ __all__ = [
     "Attachment",
     "Base",
     "BugClass",
+    "CalendarYear",
     "Category",
     "Channel",
+    "Clock",
+    "ClockEvent",
     "Comment",
     "ConfigurationItem",
     "Contract",
@@ -31,8 +36,10 @@ __all__ = [
     "IdempotencyRecord",
     "Institution",
     "InstitutionKind",
+    "OutboxMessage",
     "Priority",
     "Role",
+    "SlaPolicy",
     "Ticket",
     "TicketEvent",
     "TicketKind",

@@ -77,6 +77,8 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    sla_policy_id: Mapped[int | None] = mapped_column(ForeignKey("sla_policy.id"))
+    """The policy version the ticket was opened under; later versions never rewrite it."""
     version: Mapped[int] = mapped_column(Integer)
 
     contract: Mapped[Contract] = relationship(lazy="joined", innerjoin=True)

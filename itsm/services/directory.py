@@ -84,7 +84,10 @@ def list_contracts(session: Session, actor: Actor) -> list[Contract]:
 
 
 def get_contract(session: Session, actor: Actor, code: str) -> Contract:
-    contract = session.scalar(select(Contract).where(Contract.code == code))
+    # A code with NUL is no code of ours (and PostgreSQL refuses NUL in a query parameter).
+    contract = None
+    if "\x00" not in code:
+        contract = session.scalar(select(Contract).where(Contract.code == code))
     if contract is None or not contract_visible(actor, contract.id):
         raise NotFound(f"contract {code} not found")
     return contract

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,8 @@ _SIGNATURES: dict[str, tuple[str, tuple[bytes, ...]]] = {
     ".log": ("text/plain", ()),
 }
 ACCEPTED_EXTENSIONS = tuple(sorted(_SIGNATURES))
+# Kept out of stored file names: control characters (PostgreSQL refuses NUL) and lone surrogates.
+_UNSAFE_IN_NAME = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 def add_comment(
@@ -127,7 +130,9 @@ def add_attachment(
 ) -> tuple[Attachment, Path]:
     """Check, store and record an upload; returns the row and the file written."""
     ticket = get_ticket(session, actor, ticket_id)
-    safe_name = os.path.basename(filename.replace("\\", "/")).strip()[:200]
+    safe_name = os.path.basename(_UNSAFE_IN_NAME.sub("", filename).replace("\\", "/"))
+    stem, ext = os.path.splitext(safe_name.strip())
+    safe_name = (stem[: max(0, 200 - len(ext))] + ext)[:200]  # a long name keeps its extension
     if not safe_name:
         raise InvalidInput("the file has no name")
     content_type = sniff_content_type(safe_name, content[:512])

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from itsm import clock
 from itsm.errors import TransitionRefused
 from itsm.models import Role, Ticket
+from itsm.services import sla
 from itsm.services.access import Actor
 from itsm.services.tickets import (
     check_assignee,
@@ -133,6 +134,7 @@ def fire(
         data=data,
     )
     session.flush()
+    sla.on_transition(session, ticket, trigger, now)
     if "assignee" in data:
         refresh_references(session, ticket)
     return ticket

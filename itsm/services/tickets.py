@@ -25,6 +25,7 @@ from itsm.models import (
     TicketSerial,
     User,
 )
+from itsm.services import sla
 from itsm.services.access import Actor, institution_scope, ticket_scope
 
 EDITABLE_BY_ROLE: dict[Role, frozenset[str]] = {
@@ -191,6 +192,7 @@ def create_ticket(
     session.add(ticket)
     session.flush()
     record_event(session, ticket, actor, "created", at=now, to_state=ticket.state)
+    sla.open_clocks(session, ticket, now)
     if idempotency_key:
         session.add(
             IdempotencyRecord(
@@ -266,6 +268,7 @@ def update_ticket(
     kind = "assigned" if set(diff) == {"assignee_id"} else "updated"
     record_event(session, ticket, actor, kind, at=now, data={"changes": diff})
     session.flush()
+    sla.retarget(session, ticket, diff, now)
     refresh_references(session, ticket)
     return ticket
 

@@ -1,0 +1,526 @@
+"""SLA clocks: set from the contract's policy when a ticket opens, moved by its workflow."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sla_rules.policy import (
+    Metric,
+    Policy,
+    Start,
+    Target,
+    TicketFacts,
+    build_calendars,
+    shipped_policy,
+)
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from itsm import clock, outbox
+from itsm.errors import InvalidInput, NotFound
+from itsm.models import Clock, ClockEvent, Contract, SlaPolicy, Ticket, TicketEvent
+from itsm.services import calendars
+from itsm.services.access import Actor, contract_visible, ticket_scope
+from sla_rules.calendar import BusinessCalendar
+from sla_rules.errors import InvalidPolicy
+
+OPEN = ("running", "paused", "breached")
+"""Statuses of a clock that has not stopped (a breached clock still waits to be met)."""
+PAUSED_BY_CUSTOMER = (Metric.ARRIVAL, Metric.RESTORE, Metric.RESOLUTION)
+STOPPED_BY = {
+    "acknowledge": (Metric.RESPONSE,),
+    "start_remote": (Metric.RESPONSE,),
+    "dispatch": (Metric.RESPONSE,),
+    "arrive": (Metric.RESPONSE, Metric.ARRIVAL),
+    "restore": (Metric.RESPONSE, Metric.RESTORE),
+    "resolve": (Metric.RESPONSE, Metric.RESTORE, Metric.RESOLUTION),
+}
+RETARGETING_FIELDS = frozenset({"priority", "category", "kind", "onsite_required"})
+
+_parsed: dict[int, Policy] = {}
+_parsed_lock = threading.Lock()
+
+
+# --- policies -----------------------------------------------------------------------------
+
+
+def parse_policy(row: SlaPolicy) -> Policy:
+    with _parsed_lock:
+        policy = _parsed.get(row.id)
+    if policy is None:
+        policy = Policy.from_dict(row.document)
+        with _parsed_lock:
+            _parsed[row.id] = policy
+    return policy
+
+
+def current_policy(session: Session, contract: Contract) -> SlaPolicy | None:
+    """The contract's newest policy version; the shipped one is published as version 1."""
+    row = session.scalar(
+        select(SlaPolicy)
+        .where(SlaPolicy.contract_id == contract.id)
+        .order_by(SlaPolicy.version.desc())
+        .limit(1)
+    )
+    if row is None:
+        try:
+            document = shipped_policy(contract.code)
+        except KeyError:
+            return None
+        row = _publish(session, contract, document, None, version=1)
+    return row
+
+
+def _publish(
+    session: Session,
+    contract: Contract,
+    document: dict[str, Any],
+    actor: Actor | None,
+    version: int,
+) -> SlaPolicy:
+    row = SlaPolicy(
+        contract_id=contract.id,
+        version=version,
+        document=document,
+        published_at=clock.now(),
+        published_by_id=actor.user_id if actor else None,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def publish_policy(
+    session: Session, actor: Actor, contract: Contract, document: dict[str, Any]
+) -> SlaPolicy:
+    """Validate and publish a new version; only tickets opened from now on use it."""
+    document = {**document, "contract": document.get("contract", contract.code)}
+    if document["contract"] != contract.code:
+        raise InvalidInput(f"the policy names contract {document['contract']}, not {contract.code}")
+    try:
+        policy = Policy.from_dict(document)
+    except InvalidPolicy as error:
+        raise InvalidInput(f"invalid policy: {error}", errors={"policy": error.errors}) from None
+    current = session.scalar(
+        select(func.max(SlaPolicy.version)).where(SlaPolicy.contract_id == contract.id)
+    )
+    return _publish(session, contract, policy.to_dict(), actor, (current or 0) + 1)
+
+
+# --- clocks -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Meter:
+    """How a target is measured: the calendar that counts it and the amount to count."""
+
+    calendar: BusinessCalendar
+    name: str
+    total: timedelta
+
+
+def _calendars(session: Session, policy_row: SlaPolicy) -> dict[str, BusinessCalendar]:
+    return build_calendars(parse_policy(policy_row), calendars.schedule_book(session))
+
+
+def _meter(target: Target, cals: dict[str, BusinessCalendar]) -> Meter:
+    calendar = cals[target.calendar]
+    if target.duration.is_business:
+        return Meter(calendar, target.calendar, target.duration.to_timedelta(calendar))
+    return Meter(cals["24x7"], "24x7", target.duration.to_timedelta(calendar))
+
+
+def _meter_of(clock_row: Clock, cals: dict[str, BusinessCalendar]) -> BusinessCalendar:
+    return cals[clock_row.meter]
+
+
+def ticket_facts(ticket: Ticket) -> TicketFacts:
+    return TicketFacts(
+        kind=str(ticket.kind),
+        priority=str(ticket.priority),
+        category=str(ticket.category),
+        institution_kind=str(ticket.institution.kind),
+        district_tier=str(ticket.institution.district.tier),
+        onsite=bool(ticket.onsite_required),
+    )
+
+
+def _schedule(clock_row: Clock, meter: BusinessCalendar) -> None:
+    """Due and warning instants from the start, the target and the time spent paused."""
+    paused = timedelta(seconds=clock_row.paused_seconds)
+    total = timedelta(seconds=clock_row.total_seconds)
+    clock_row.due_at = meter.add(clock_row.started_at, total + paused)
+    clock_row.warn_at = meter.add(clock_row.started_at, total * clock_row.warn_fraction + paused)
+
+
+def _event(clock_row: Clock, at: datetime, kind: str, cause: str, **data: Any) -> None:
+    clock_row.events.append(
+        ClockEvent(at=at, kind=kind, cause=cause, due_at=clock_row.due_at, data=data)
+    )
+
+
+def _start(
+    session: Session,
+    ticket: Ticket,
+    target: Target,
+    rule: str,
+    cals: dict[str, BusinessCalendar],
+    started_at: datetime,
+    now: datetime,
+    cause: str,
+) -> Clock:
+    meter = _meter(target, cals)
+    clock_row = Clock(
+        ticket_id=ticket.id,
+        metric=str(target.metric),
+        status="running",
+        policy_id=ticket.sla_policy_id,
+        rule=rule,
+        target=str(target.duration),
+        calendar=target.calendar,
+        meter=meter.name,
+        starts=str(target.starts),
+        warn_fraction=target.warn_fraction,
+        total_seconds=int(meter.total.total_seconds()),
+        paused_seconds=0,
+        started_at=started_at,
+        events=[],
+    )
+    _schedule(clock_row, meter.calendar)
+    _event(clock_row, now, "started", cause, started_at=started_at.isoformat())
+    session.add(clock_row)
+    return clock_row
+
+
+def schedule_timers(session: Session, clocks: Iterable[Clock], known_new: bool = False) -> None:
+    """Outbox timers at each running clock's warn and due instants (RQ jobs after commit).
+
+    A key names the instant, so a clock whose due time moved gets a new timer; the old one
+    still fires, finds nothing due, and does nothing.
+    """
+    session.flush()
+    for c in clocks:
+        if c.status != "running":
+            continue
+        instants = [("due", c.due_at)] + ([("warn", c.warn_at)] if c.warned_at is None else [])
+        for label, when in instants:
+            # RQ schedules at whole seconds: round up, or the timer may run just before it.
+            second = math.ceil(when.timestamp())
+            run_at = datetime.fromtimestamp(second, UTC)
+            key = f"sla:{c.id}:{label}:{second}"
+            outbox.add(session, key, "sla_timer", {"clock_id": c.id}, run_at, known_new)
+
+
+def _policy_row(session: Session, ticket: Ticket) -> SlaPolicy | None:
+    return session.get(SlaPolicy, ticket.sla_policy_id) if ticket.sla_policy_id else None
+
+
+def open_clocks(session: Session, ticket: Ticket, now: datetime) -> list[Clock]:
+    """Set the clocks a new ticket gets under its contract's current policy."""
+    policy_row = current_policy(session, ticket.contract)
+    if policy_row is None:
+        return []
+    ticket.sla_policy_id = policy_row.id
+    policy = parse_policy(policy_row)
+    rule = policy.match(ticket_facts(ticket))
+    if rule is None:
+        return []
+    cals = _calendars(session, policy_row)
+    started = []
+    for metric, target in rule.targets.items():
+        if target.starts == Start.DISPATCHED or (
+            metric == Metric.ARRIVAL and not ticket.onsite_required
+        ):
+            continue
+        cause = f"ticket opened; rule {rule.name}: {metric} within {target.duration}"
+        started.append(
+            _start(session, ticket, target, rule.name, cals, ticket.reported_at, now, cause)
+        )
+    schedule_timers(session, started, known_new=True)
+    return started
+
+
+def ticket_clocks(session: Session, ticket_id: int) -> list[Clock]:
+    return list(
+        session.scalars(select(Clock).where(Clock.ticket_id == ticket_id).order_by(Clock.id))
+    )
+
+
+def on_transition(session: Session, ticket: Ticket, trigger: str, now: datetime) -> None:
+    """Stop, pause, resume, start or cancel the ticket's clocks for a fired trigger."""
+    policy_row = _policy_row(session, ticket)
+    if policy_row is None:
+        return
+    clocks = {c.metric: c for c in ticket_clocks(session, ticket.id)}
+    cals = _calendars(session, policy_row)
+    moved: list[Clock] = []
+    if trigger == "dispatch" and Metric.ARRIVAL not in clocks:
+        arrival = _start_arrival(session, ticket, policy_row, cals, now)
+        moved += [arrival] if arrival else []
+    for metric in STOPPED_BY.get(trigger, ()):
+        if metric in clocks:
+            _stop(
+                clocks[metric],
+                now,
+                f"{trigger} by the engineer" if trigger != "resolve" else "resolved",
+            )
+    if trigger == "wait_customer":
+        for metric in PAUSED_BY_CUSTOMER:
+            if metric in clocks and clocks[metric].status == "running":
+                clocks[metric].status, clocks[metric].paused_at = "paused", now
+                _event(clocks[metric], now, "paused", "waiting for the customer")
+    elif trigger == "resume":
+        for metric in PAUSED_BY_CUSTOMER:
+            if metric in clocks and clocks[metric].status == "paused":
+                _resume(clocks[metric], cals, now, "the customer answered; work resumed")
+                moved.append(clocks[metric])
+    elif trigger == "reopen" and Metric.RESOLUTION in clocks:
+        _reopen(clocks[Metric.RESOLUTION], cals, now)
+        moved.append(clocks[Metric.RESOLUTION])
+    elif trigger == "cancel":
+        for clock_row in clocks.values():
+            if clock_row.status in OPEN:
+                clock_row.status, clock_row.cancelled_at = "cancelled", now
+                _event(clock_row, now, "cancelled", "ticket cancelled")
+    schedule_timers(session, moved)
+
+
+def _start_arrival(
+    session: Session,
+    ticket: Ticket,
+    policy_row: SlaPolicy,
+    cals: dict[str, BusinessCalendar],
+    now: datetime,
+) -> Clock | None:
+    facts = ticket_facts(ticket)
+    rule = parse_policy(policy_row).match(TicketFacts(**{**facts.__dict__, "onsite": True}))
+    if rule is None or Metric.ARRIVAL not in rule.targets:
+        return None
+    target = rule.targets[Metric.ARRIVAL]
+    started_at = ticket.reported_at if target.starts == Start.REPORTED else now
+    cause = (
+        f"dispatched on site; rule {rule.name}: "
+        f"arrival within {target.duration} from {target.starts}"
+    )
+    return _start(session, ticket, target, rule.name, cals, started_at, now, cause)
+
+
+def _stop(clock_row: Clock, now: datetime, cause: str) -> None:
+    if clock_row.status in ("running", "paused", "breached") and clock_row.met_at is None:
+        if clock_row.status == "paused":
+            clock_row.paused_at = None
+        if clock_row.status != "breached":
+            clock_row.status = "met"
+        clock_row.met_at = now
+        late = clock_row.breached_at is not None
+        _event(clock_row, now, "met", cause + (" (after the breach)" if late else ""))
+
+
+def _resume(clock_row: Clock, cals: dict[str, BusinessCalendar], now: datetime, cause: str) -> None:
+    assert clock_row.paused_at is not None
+    meter = _meter_of(clock_row, cals)
+    paused = meter.between(clock_row.paused_at, now)
+    clock_row.paused_seconds += int(paused.total_seconds())
+    clock_row.status, clock_row.paused_at = "running", None
+    _schedule(clock_row, meter)
+    _event(clock_row, now, "resumed", cause, paused_seconds=int(paused.total_seconds()))
+
+
+def _reopen(clock_row: Clock, cals: dict[str, BusinessCalendar], now: datetime) -> None:
+    """Resume the resolution clock where it stopped: the time it stood still does not count."""
+    if clock_row.met_at is None or clock_row.status == "cancelled":
+        return
+    meter = _meter_of(clock_row, cals)
+    stood = meter.between(clock_row.met_at, now)
+    clock_row.met_at = None
+    if clock_row.breached_at is None:
+        clock_row.paused_seconds += int(stood.total_seconds())
+        clock_row.status = "running"
+        _schedule(clock_row, meter)
+    _event(clock_row, now, "resumed", "ticket reopened", paused_seconds=int(stood.total_seconds()))
+
+
+def retarget(session: Session, ticket: Ticket, changed: Iterable[str], now: datetime) -> None:
+    """Re-target the ticket's open clocks from their start after priority or category changed."""
+    if not RETARGETING_FIELDS & set(changed):
+        return
+    policy_row = _policy_row(session, ticket)
+    if policy_row is None:
+        return
+    rule = parse_policy(policy_row).match(ticket_facts(ticket))
+    cals = _calendars(session, policy_row)
+    clocks = ticket_clocks(session, ticket.id)
+    existing = {c.metric for c in clocks}
+    moved: list[Clock] = []
+    for clock_row in clocks:
+        if clock_row.status not in ("running", "paused"):
+            continue
+        target = rule.targets.get(Metric(clock_row.metric)) if rule else None
+        if rule is None or target is None:
+            clock_row.status, clock_row.cancelled_at = "cancelled", now
+            _event(clock_row, now, "cancelled", "no target under the new priority/category")
+            continue
+        meter = _meter(target, cals)
+        before = (clock_row.target, clock_row.due_at)
+        clock_row.rule, clock_row.target = rule.name, str(target.duration)
+        clock_row.calendar, clock_row.meter = target.calendar, meter.name
+        clock_row.warn_fraction = target.warn_fraction
+        clock_row.total_seconds = int(meter.total.total_seconds())
+        _schedule(clock_row, meter.calendar)
+        if (clock_row.target, clock_row.due_at) != before:
+            cause = (
+                f"re-targeted from the start: rule {clock_row.rule}, "
+                f"{before[0]} → {clock_row.target}"
+            )
+            _event(clock_row, now, "retargeted", cause, previous_due_at=before[1].isoformat())
+            if clock_row.warned_at and clock_row.warn_at > now:
+                clock_row.warned_at = None
+            moved.append(clock_row)
+    if rule is not None:
+        for metric, target in rule.targets.items():
+            if metric in existing or target.starts == Start.DISPATCHED:
+                continue
+            if metric == Metric.ARRIVAL and not ticket.onsite_required:
+                continue
+            cause = (
+                f"priority/category changed; rule {rule.name}: {metric} within {target.duration}"
+            )
+            moved.append(
+                _start(session, ticket, target, rule.name, cals, ticket.reported_at, now, cause)
+            )
+    schedule_timers(session, moved)
+
+
+# --- warnings and breaches ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    warned: list[int]
+    breached: list[int]
+
+
+def sweep(session: Session, now: datetime, clock_ids: Iterable[int] | None = None) -> SweepResult:
+    """Mark every running clock whose warning or due instant has passed, each exactly once.
+
+    The conditional UPDATE is the guard: a timer job and the periodic sweep racing for the
+    same clock both run it, and only the one whose UPDATE matched the row raises the event.
+    """
+    ids = list(clock_ids) if clock_ids is not None else None
+    breached = _mark(
+        session, now, ids, Clock.due_at, {"status": "breached", "breached_at": Clock.due_at}
+    )
+    warned = _mark(
+        session, now, ids, Clock.warn_at, {"warned_at": Clock.warn_at}, Clock.warned_at.is_(None)
+    )
+    events = [("breach", row) for row in breached] + [("warning", row) for row in warned]
+    if events:
+        session.execute(
+            insert(TicketEvent),
+            [
+                {
+                    "ticket_id": ticket_id,
+                    "at": at,
+                    "actor_id": None,
+                    "kind": f"sla_{kind}",
+                    "trigger": None,
+                    "from_state": None,
+                    "to_state": None,
+                    "note": f"{metric} clock {'breached' if kind == 'breach' else 'at risk'}",
+                    "data": {"metric": metric, "clock_id": clock_id, "due_at": due_at.isoformat()},
+                }
+                for kind, (clock_id, ticket_id, metric, at, due_at) in events
+            ],
+        )
+        session.execute(
+            insert(ClockEvent),
+            [
+                {
+                    "clock_id": clock_id,
+                    "at": at,
+                    "kind": "breached" if kind == "breach" else "warned",
+                    "cause": "due time passed" if kind == "breach" else "warning time passed",
+                    "due_at": due_at,
+                    "data": {},
+                }
+                for kind, (clock_id, _t, _m, at, due_at) in events
+            ],
+        )
+    return SweepResult([row[0] for row in warned], [row[0] for row in breached])
+
+
+def _mark(
+    session: Session,
+    now: datetime,
+    ids: list[int] | None,
+    instant: Any,
+    values: dict[str, Any],
+    *extra: Any,
+) -> list[tuple[int, int, str, datetime, datetime]]:
+    statement = update(Clock).where(Clock.status == "running", instant <= now, *extra)
+    if ids is not None:
+        statement = statement.where(Clock.id.in_(ids))
+    result = session.execute(
+        statement.values(**values)
+        .returning(Clock.id, Clock.ticket_id, Clock.metric, instant, Clock.due_at)
+        .execution_options(synchronize_session=False)
+    )
+    return [tuple(row) for row in result.all()]  # type: ignore[misc]
+
+
+# --- views --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClockView:
+    clock: Clock
+    business_seconds_elapsed: int
+    business_seconds_remaining: int
+    at_risk: bool
+
+
+def view(session: Session, clock_row: Clock, now: datetime) -> ClockView:
+    policy_row = session.get_one(SlaPolicy, clock_row.policy_id)
+    meter = _calendars(session, policy_row)[clock_row.meter]
+    end = clock_row.met_at or clock_row.cancelled_at or clock_row.paused_at or now
+    elapsed = meter.between(clock_row.started_at, max(end, clock_row.started_at))
+    active = int(elapsed.total_seconds()) - clock_row.paused_seconds
+    remaining = max(clock_row.total_seconds - active, 0)
+    at_risk = clock_row.status == "running" and clock_row.warn_at <= now
+    return ClockView(clock_row, active, remaining, at_risk)
+
+
+def clocks_of_ticket(session: Session, ticket: Ticket, now: datetime) -> list[ClockView]:
+    return [view(session, c, now) for c in ticket_clocks(session, ticket.id)]
+
+
+def board(
+    session: Session,
+    actor: Actor,
+    status: str | None,
+    contract: Contract | None,
+    now: datetime,
+    limit: int,
+) -> list[tuple[Clock, Ticket]]:
+    """Open clocks, nearest due first: `at_risk` (past warning) or `breached` (not yet met)."""
+    query = (
+        select(Clock, Ticket).join(Ticket, Ticket.id == Clock.ticket_id).where(ticket_scope(actor))
+    )
+    if contract is not None:
+        if not contract_visible(actor, contract.id):
+            raise NotFound(f"contract {contract.code} not found")
+        query = query.where(Ticket.contract_id == contract.id)
+    if status == "breached":
+        query = query.where(Clock.status == "breached", Clock.met_at.is_(None))
+    elif status == "at_risk":
+        query = query.where(Clock.status == "running", Clock.warn_at <= now)
+    else:
+        query = query.where(
+            Clock.status.in_(("running", "paused", "breached")), Clock.met_at.is_(None)
+        )
+    return [(c, t) for c, t in session.execute(query.order_by(Clock.due_at).limit(limit)).all()]

@@ -1,0 +1,1 @@
+"""SLA policies shipped for the five contracts (JSON data)."""

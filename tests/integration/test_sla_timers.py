@@ -1,0 +1,119 @@
+"""Breaches raised on time by RQ timers, and by the sweep when Redis lost them.
+
+Runs a real `itsm worker` (RQ worker with its scheduler) against a redis-server of the
+test's own on a free port, which the test flushes; the machine's Redis is never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from itsm import clock
+from itsm.app import create_app
+from itsm.models import Clock, OutboxMessage, TicketEvent
+from tests.factories import World, build_world, publish_shipped_policy
+from tests.redis_server import RedisServer
+
+pytestmark = pytest.mark.skipif(not RedisServer.available(), reason="needs redis-server")
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def timer_app(database_url: str, own_redis: RedisServer, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(
+        instance_path=tmp_path / "instance", database_url=database_url, redis_url=own_redis.url
+    )
+    yield app
+    app.extensions["itsm.db"].dispose()
+
+
+def run_itsm(
+    database_url: str, redis: RedisServer, tmp_path: Path, *args: str, seconds: float
+) -> None:
+    env = {
+        **os.environ,
+        "ITSM_DATABASE_URL": database_url,
+        "ITSM_REDIS_URL": redis.url,
+        "ITSM_INSTANCE_PATH": str(tmp_path / "instance"),
+    }
+    process = subprocess.Popen([sys.executable, "-m", "itsm.cli", *args], env=env)
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def open_nearly_due_ticket(app: Flask, world: World, seconds_left: int) -> int:
+    """A C4 ticket whose 10-minute response clock falls due `seconds_left` from now."""
+    reported = clock.now() - timedelta(minutes=10) + timedelta(seconds=seconds_left)
+    response = app.test_client().post(
+        "/api/v1/tickets",
+        json=world.ticket_body(priority="P3", reported_at=reported.isoformat()),
+        headers=world.headers("agent"),
+    )
+    assert response.status_code == 201, response.get_json()
+    return int(response.get_json()["id"])
+
+
+def sla_events(app: Flask, ticket_id: int) -> list[str]:
+    with app.extensions["itsm.db"].sessions() as session:
+        return list(
+            session.scalars(
+                select(TicketEvent.kind).where(
+                    TicketEvent.ticket_id == ticket_id, TicketEvent.kind.like("sla_%")
+                )
+            )
+        )
+
+
+def test_timers_raise_warning_and_breach_on_time_once(
+    timer_app: Flask, database_url: str, own_redis: RedisServer, tmp_path: Path
+) -> None:
+    world = build_world(timer_app.extensions["itsm.db"], calendar="24x7")
+    publish_shipped_policy(timer_app.test_client(), world, "C4")
+    ticket_id = open_nearly_due_ticket(timer_app, world, seconds_left=3)
+    with timer_app.extensions["itsm.db"].sessions() as session:
+        due_at = session.scalar(select(Clock.due_at).where(Clock.ticket_id == ticket_id))
+        timers = session.scalars(select(OutboxMessage.dispatched_at)).all()
+    assert timers and all(t is not None for t in timers)  # handed to RQ after commit
+    run_itsm(database_url, own_redis, tmp_path, "worker", seconds=9)
+    assert sorted(sla_events(timer_app, ticket_id)) == ["sla_breach", "sla_warning"]
+    with timer_app.extensions["itsm.db"].sessions() as session:
+        row = session.scalar(select(Clock).where(Clock.ticket_id == ticket_id))
+        assert row is not None and row.status == "breached" and row.breached_at == due_at
+    run_itsm(database_url, own_redis, tmp_path, "sla", "sweep", seconds=60)
+    assert sorted(sla_events(timer_app, ticket_id)) == ["sla_breach", "sla_warning"]
+
+
+def test_a_timer_lost_with_a_flushed_redis_is_caught_by_the_sweep(
+    timer_app: Flask, database_url: str, own_redis: RedisServer, tmp_path: Path
+) -> None:
+    world = build_world(timer_app.extensions["itsm.db"], calendar="24x7")
+    publish_shipped_policy(timer_app.test_client(), world, "C4")
+    ticket_id = open_nearly_due_ticket(timer_app, world, seconds_left=1)
+    own_redis.flush()  # every scheduled timer is gone
+    time.sleep(1.5)
+    run_itsm(database_url, own_redis, tmp_path, "worker", "--burst", seconds=30)
+    assert sla_events(timer_app, ticket_id) == []
+    run_itsm(database_url, own_redis, tmp_path, "sla", "sweep", seconds=60)
+    run_itsm(database_url, own_redis, tmp_path, "sla", "sweep", seconds=60)
+    # Found only when already past due: the breach is raised once, and no late warning.
+    assert sla_events(timer_app, ticket_id) == ["sla_breach"]
