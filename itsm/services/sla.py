@@ -9,15 +9,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sla_rules.policy import (
-    Metric,
-    Policy,
-    Start,
-    Target,
-    TicketFacts,
-    build_calendars,
-    shipped_policy,
-)
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -28,6 +19,15 @@ from itsm.services import calendars
 from itsm.services.access import Actor, contract_visible, ticket_scope
 from sla_rules.calendar import BusinessCalendar
 from sla_rules.errors import InvalidPolicy
+from sla_rules.policy import (
+    Metric,
+    Policy,
+    Start,
+    Target,
+    TicketFacts,
+    build_calendars,
+    shipped_policy,
+)
 
 OPEN = ("running", "paused", "breached")
 """Statuses of a clock that has not stopped (a breached clock still waits to be met)."""
