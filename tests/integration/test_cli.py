@@ -121,3 +121,38 @@ def test_institutions_are_found_by_pinyin_initials_code_and_phone(demo_app: Flas
     phone = first["phones"][0]
     by_phone = _search(demo_app, phone.replace("-", " "))
     assert [i["id"] for i in by_phone["items"]] == [first["id"]]
+
+
+def test_calendar_load_corrects_a_year_without_a_release(demo, demo_app: Flask, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    instance, _ = demo
+    year = tmp_path / "2098.json"
+    year.write_text(
+        '{"year": 2098, "holidays": ["2098-01-01"], "workdays": ["2098-01-04"]}', "utf-8"
+    )
+    result = run(instance, "calendar", "load", str(year))
+    assert result.returncode == 0, result.stderr
+    assert "loaded 2098: 1 holidays, 1 make-up working days" in result.stdout
+    with demo_app.extensions["itsm.db"].transaction() as session:
+        token = users.create_token(session, "agent1")
+    days = (
+        demo_app.test_client()
+        .get(
+            "/api/v1/calendars/cn-5x8/days?from=2098-01-01&to=2098-01-05",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        .get_json()
+    )
+    assert days["fallback"] is False
+    # Wed 1st a holiday, Thu, Fri working, Sat 4th a make-up working day, Sun 5th off
+    assert [d["is_working_day"] for d in days["days"]] == [False, True, True, True, False]
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"year": 2098, "holidays": ["2097-12-31"], "workdays": []}', "utf-8")
+    refused = run(instance, "calendar", "load", str(bad))
+    assert refused.returncode != 0 and "2097-12-31" in refused.stderr
+
+
+def test_sla_sweep_command_reports_what_it_marked(demo) -> None:  # type: ignore[no-untyped-def]
+    instance, _ = demo
+    result = run(instance, "sla", "sweep")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("warned ")
