@@ -268,7 +268,7 @@ class _Parser:
             )
             ok = False
         calendar = data.get("calendar", default)
-        if calendar not in known:
+        if "calendar" in data and calendar not in known:  # the default is checked once, above
             self.errors.append(
                 f"{path}.calendar: unknown calendar {calendar!r}; known: {sorted(known)}"
             )
