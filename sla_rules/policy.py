@@ -4,17 +4,23 @@ A policy document (JSON) names a default calendar, optional calendars of its own
 a rule's `when` lists, per ticket fact, the values it applies to (any of them; a missing key
 matches anything), and its `targets` give per clock a duration, an optional calendar, a
 warning fraction (default 0.75) and when the clock starts (`reported` or `dispatched`).
+
+`Policy.from_dict` checks the whole document and reports every problem at once, each with
+its path (`rules[2].targets.arrival.duration: ...`); `Policy.to_dict` gives the canonical
+document back (durations as short text, every target's calendar resolved).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
 from enum import StrEnum
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sla_rules.calendar import BusinessCalendar, always, cn_5x8
 from sla_rules.durations import Duration
@@ -35,6 +41,9 @@ class Start(StrEnum):
 
 
 BUILTIN_CALENDARS = ("24x7", "cn-5x8")
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_WARN_FRACTION = 0.75
+DAYS = ("cn", "always")
 CONDITIONS: dict[str, tuple[Any, ...]] = {
     "kind": ("incident", "request", "consultation"),
     "priority": ("P1", "P2", "P3", "P4"),
@@ -52,6 +61,13 @@ CONDITIONS: dict[str, tuple[Any, ...]] = {
     "onsite": (True, False),
 }
 
+_POLICY_KEYS = ("contract", "calendar", "calendars", "rules")
+_CALENDAR_KEYS = ("name", "timezone", "periods", "days")
+_RULE_KEYS = ("name", "description", "when", "targets")
+_TARGET_KEYS = ("duration", "calendar", "warn_fraction", "starts")
+_CLOCK_TIME = re.compile(r"\d{2}:\d{2}(:\d{2})?")
+_CONTRACT_CODE = re.compile(r"[A-Za-z0-9_-]+")
+
 
 @dataclass(frozen=True)
 class TicketFacts:
@@ -67,7 +83,7 @@ class TicketFacts:
 class Target:
     metric: Metric
     duration: Duration
-    calendar: str
+    calendar: str  # resolved: the target's own calendar or the policy's
     warn_fraction: float
     starts: Start
 
@@ -80,6 +96,7 @@ class Rule:
     targets: Mapping[Metric, Target]
 
     def matches(self, facts: TicketFacts) -> bool:
+        """Whether every condition holds (a fact matches when it is any of the listed values)."""
         return all(getattr(facts, key) in values for key, values in self.when.items())
 
 
@@ -88,7 +105,7 @@ class CalendarSpec:
     name: str
     timezone: str
     periods: tuple[tuple[time, time], ...]
-    days: str
+    days: str  # "cn": Chinese working days from the schedule book; "always": always open
 
 
 @dataclass(frozen=True)
@@ -103,6 +120,7 @@ class Policy:
         return next((rule for rule in self.rules if rule.matches(facts)), None)
 
     def targets_for(self, facts: TicketFacts) -> dict[Metric, Target]:
+        """The matching rule's targets by clock; empty when no rule matches."""
         rule = self.match(facts)
         return dict(rule.targets) if rule else {}
 
@@ -112,6 +130,7 @@ class Policy:
         return _Parser().policy(data)
 
     def to_dict(self) -> dict[str, Any]:
+        """The canonical document; `from_dict` reads it back to an equal policy."""
         return {
             "contract": self.contract,
             "calendar": self.calendar,
@@ -119,8 +138,8 @@ class Policy:
                 {
                     "name": c.name,
                     "timezone": c.timezone,
+                    "periods": [[_clock_text(a), _clock_text(b)] for a, b in c.periods],
                     "days": c.days,
-                    "periods": [[a.strftime("%H:%M"), b.strftime("%H:%M")] for a, b in c.periods],
                 }
                 for c in self.calendars.values()
             ],
@@ -144,158 +163,6 @@ class Policy:
         }
 
 
-class _Parser:
-    """Collects every error with its path instead of stopping at the first."""
-
-    def __init__(self) -> None:
-        self.errors: list[str] = []
-
-    def _keys(
-        self, data: Mapping[str, Any], path: str, allowed: set[str], required: set[str]
-    ) -> None:
-        for key in sorted(set(data) - allowed):
-            self.errors.append(f"{path}{key}: unknown key; expected one of {sorted(allowed)}")
-        for key in sorted(required - set(data)):
-            self.errors.append(f"{path}{key}: required")
-
-    def policy(self, data: Mapping[str, Any]) -> Policy:
-        if not isinstance(data, Mapping):
-            raise InvalidPolicy(["the policy must be a JSON object"])
-        self._keys(data, "", {"contract", "calendar", "calendars", "rules"}, {"calendar", "rules"})
-        calendars = self._calendars(data.get("calendars", []))
-        known = set(BUILTIN_CALENDARS) | set(calendars)
-        default = data.get("calendar", "cn-5x8")
-        if default not in known:
-            self.errors.append(f"calendar: unknown calendar {default!r}; known: {sorted(known)}")
-        rules_data = data.get("rules", [])
-        if not isinstance(rules_data, list) or not rules_data:
-            self.errors.append("rules: a policy needs at least one rule")
-            rules_data = []
-        rules = tuple(
-            self._rule(r, f"rules[{i}].", str(default), known) for i, r in enumerate(rules_data)
-        )
-        if self.errors:
-            raise InvalidPolicy(self.errors)
-        return Policy(str(data.get("contract", "")), str(default), rules, calendars)
-
-    def _calendars(self, items: Any) -> dict[str, CalendarSpec]:
-        specs: dict[str, CalendarSpec] = {}
-        if not isinstance(items, list):
-            self.errors.append("calendars: must be a list")
-            return specs
-        for i, item in enumerate(items):
-            path = f"calendars[{i}]."
-            if not isinstance(item, Mapping):
-                self.errors.append(f"calendars[{i}]: must be an object")
-                continue
-            self._keys(item, path, {"name", "timezone", "periods", "days"}, {"name", "periods"})
-            try:
-                periods = tuple(
-                    (time.fromisoformat(a), time.fromisoformat(b))
-                    for a, b in item.get("periods", [])
-                )
-                spec = CalendarSpec(
-                    str(item.get("name", "")),
-                    str(item.get("timezone", "Asia/Shanghai")),
-                    periods,
-                    str(item.get("days", "cn")),
-                )
-                if spec.days not in ("cn", "always"):
-                    raise InvalidCalendar(f"days must be 'cn' or 'always', not {spec.days!r}")
-                _build(spec, ScheduleBook())
-            except (TypeError, ValueError) as error:
-                self.errors.append(f"{path}periods: {error}")
-                continue
-            if spec.name in BUILTIN_CALENDARS or spec.name in specs:
-                self.errors.append(f"{path}name: {spec.name!r} is already a calendar")
-            specs[spec.name] = spec
-        return specs
-
-    def _rule(self, data: Any, path: str, default: str, known: set[str]) -> Rule:
-        if not isinstance(data, Mapping):
-            self.errors.append(f"{path.rstrip('.')}: must be an object")
-            return Rule("", "", {}, {})
-        self._keys(data, path, {"name", "description", "when", "targets"}, {"name", "targets"})
-        when: dict[str, tuple[Any, ...]] = {}
-        for key, values in dict(data.get("when") or {}).items():
-            if key not in CONDITIONS:
-                self.errors.append(
-                    f"{path}when.{key}: unknown condition; one of {sorted(CONDITIONS)}"
-                )
-                continue
-            values = values if isinstance(values, list) else [values]
-            bad = [
-                v
-                for v in values
-                if v not in CONDITIONS[key] or isinstance(v, bool) != (key == "onsite")
-            ]
-            if bad or not values:
-                self.errors.append(
-                    f"{path}when.{key}: {bad or values} not among {list(CONDITIONS[key])}"
-                )
-            when[key] = tuple(values)
-        targets: dict[Metric, Target] = {}
-        raw_targets = data.get("targets") or {}
-        if not isinstance(raw_targets, Mapping) or not raw_targets:
-            self.errors.append(f"{path}targets: give at least one of {[str(m) for m in Metric]}")
-            raw_targets = {}
-        for metric_name, target in raw_targets.items():
-            tpath = f"{path}targets.{metric_name}"
-            if metric_name not in Metric.__members__.values():
-                self.errors.append(f"{tpath}: unknown clock; one of {[str(m) for m in Metric]}")
-                continue
-            parsed = self._target(Metric(metric_name), target, tpath, default, known)
-            if parsed is not None:
-                targets[parsed.metric] = parsed
-        return Rule(str(data.get("name", "")), str(data.get("description", "")), when, targets)
-
-    def _target(
-        self, metric: Metric, data: Any, path: str, default: str, known: set[str]
-    ) -> Target | None:
-        if not isinstance(data, Mapping):
-            self.errors.append(f"{path}: must be an object with a duration")
-            return None
-        self._keys(
-            data, f"{path}.", {"duration", "calendar", "warn_fraction", "starts"}, {"duration"}
-        )
-        ok = True
-        try:
-            duration = Duration.coerce(data.get("duration", ""))
-        except (InvalidDuration, TypeError, ValueError):
-            self.errors.append(
-                f"{path}.duration: {data.get('duration')!r} is not a duration; "
-                "use e.g. 30m, 1h, 2bh, 90bm, 2wd"
-            )
-            ok = False
-        calendar = data.get("calendar", default)
-        if "calendar" in data and calendar not in known:  # the default is checked once, above
-            self.errors.append(
-                f"{path}.calendar: unknown calendar {calendar!r}; known: {sorted(known)}"
-            )
-            ok = False
-        fraction = data.get("warn_fraction", 0.75)
-        if (
-            isinstance(fraction, bool)
-            or not isinstance(fraction, int | float)
-            or not 0 < fraction < 1
-        ):
-            self.errors.append(f"{path}.warn_fraction: {fraction!r} must be between 0 and 1")
-            ok = False
-        starts = data.get("starts", "reported")
-        if starts not in ("reported", "dispatched"):
-            self.errors.append(f"{path}.starts: {starts!r} must be 'reported' or 'dispatched'")
-            ok = False
-        if not ok:
-            return None
-        return Target(metric, duration, str(calendar), float(fraction), Start(starts))
-
-
-def _build(spec: CalendarSpec, book: ScheduleBook) -> BusinessCalendar:
-    if spec.days == "always":
-        return always(spec.name, spec.timezone)
-    return BusinessCalendar(name=spec.name, timezone=spec.timezone, periods=spec.periods, book=book)
-
-
 def build_calendars(policy: Policy, book: ScheduleBook) -> dict[str, BusinessCalendar]:
     """The calendars a policy may name: 24x7, cn-5x8 and its own, on the given schedule."""
     calendars = {"24x7": always(), "cn-5x8": cn_5x8(book)}
@@ -304,9 +171,301 @@ def build_calendars(policy: Policy, book: ScheduleBook) -> dict[str, BusinessCal
 
 
 def shipped_policy(contract_code: str) -> dict[str, Any]:
-    """The policy document shipped for a contract (sla_rules/policies/<code>.json)."""
+    """The policy document shipped for a contract (sla_rules/policies/<code>.json).
+
+    Raises KeyError when none is shipped for that code.
+    """
+    if not isinstance(contract_code, str) or not _CONTRACT_CODE.fullmatch(contract_code):
+        raise KeyError(f"no shipped policy for contract {contract_code!r}")
     resource = resources.files("sla_rules.policies").joinpath(f"{contract_code}.json")
     if not resource.is_file():
         raise KeyError(f"no shipped policy for contract {contract_code!r}")
     document: dict[str, Any] = json.loads(resource.read_text(encoding="utf-8"))
     return document
+
+
+def _build(spec: CalendarSpec, book: ScheduleBook) -> BusinessCalendar:
+    if spec.days == "always":
+        return always(spec.name, spec.timezone)
+    return BusinessCalendar(name=spec.name, timezone=spec.timezone, periods=spec.periods, book=book)
+
+
+def _clock_text(t: time) -> str:
+    return t.isoformat(timespec="minutes" if not (t.second or t.microsecond) else "auto")
+
+
+def _show(value: Any) -> str:
+    """A value as the document's author wrote it (JSON), for error messages."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _choices(values: tuple[Any, ...] | list[Any]) -> str:
+    return ", ".join(_show(v) for v in values)
+
+
+class _Parser:
+    """Collects every error with its path instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def error(self, path: str, message: str) -> None:
+        self.errors.append(f"{path}: {message}")
+
+    def _object(self, data: Any, path: str, what: str) -> bool:
+        if isinstance(data, Mapping):
+            return True
+        self.error(path, f"{what} must be an object, got {_show(data)}")
+        return False
+
+    def _keys(
+        self, data: Mapping[Any, Any], prefix: str, allowed: tuple[str, ...], required: set[str]
+    ) -> None:
+        for key in data:
+            if key not in allowed:
+                self.error(f"{prefix}{key}", f"unknown key; expected one of {_choices(allowed)}")
+        for key in allowed:
+            if key in required and key not in data:
+                self.error(f"{prefix}{key}", "required")
+
+    def _text(self, data: Mapping[Any, Any], key: str, prefix: str, default: str) -> str:
+        """A non-empty string field (or its default when absent)."""
+        value = data.get(key, default)
+        if isinstance(value, str) and value:
+            return value
+        if key in data:
+            self.error(f"{prefix}{key}", f"must be a non-empty string, got {_show(value)}")
+        return default
+
+    # --- the document ----------------------------------------------------------------------
+
+    def policy(self, data: Any) -> Policy:
+        if not isinstance(data, Mapping):
+            raise InvalidPolicy([f"(policy): must be a JSON object, got {_show(data)}"])
+        self._keys(data, "", _POLICY_KEYS, {"calendar", "rules"})
+        contract = data.get("contract", "")
+        if not isinstance(contract, str):
+            self.error("contract", f"must be a string (the contract code), got {_show(contract)}")
+            contract = ""
+        calendars = self._calendars(data.get("calendars", []))
+        known = (*BUILTIN_CALENDARS, *calendars)
+        default = "cn-5x8"  # only to go on checking the rules when the policy's own is wrong
+        if "calendar" in data:
+            default = self._calendar_name(data["calendar"], "calendar", known) or default
+        rules = self._rules(data.get("rules", []), "rules" in data, default, known)
+        if self.errors:
+            raise InvalidPolicy(self.errors)
+        return Policy(contract, default, rules, calendars)
+
+    def _calendar_name(self, value: Any, path: str, known: tuple[str, ...]) -> str | None:
+        if isinstance(value, str) and value in known:
+            return value
+        self.error(path, f"unknown calendar {_show(value)}; known: {_choices(known)}")
+        return None
+
+    # --- calendars -------------------------------------------------------------------------
+
+    def _calendars(self, items: Any) -> dict[str, CalendarSpec]:
+        specs: dict[str, CalendarSpec] = {}
+        if not isinstance(items, list):
+            self.error("calendars", f"must be a list of calendars, got {_show(items)}")
+            return specs
+        for i, item in enumerate(items):
+            spec = self._calendar(item, f"calendars[{i}]")
+            if spec is None:
+                continue
+            if spec.name in BUILTIN_CALENDARS or spec.name in specs:
+                self.error(f"calendars[{i}].name", f"{_show(spec.name)} is already a calendar")
+                continue
+            specs[spec.name] = spec
+        return specs
+
+    def _calendar(self, data: Any, path: str) -> CalendarSpec | None:
+        if not self._object(data, path, "a calendar"):
+            return None
+        before = len(self.errors)
+        prefix = f"{path}."
+        days = data.get("days", "cn")
+        if days not in DAYS:
+            self.error(f"{prefix}days", f"{_show(days)} must be one of {_choices(DAYS)}")
+            days = "cn"
+        self._keys(data, prefix, _CALENDAR_KEYS, {"name", "periods"} if days == "cn" else {"name"})
+        name = self._text(data, "name", prefix, "")
+        timezone = self._text(data, "timezone", prefix, DEFAULT_TIMEZONE)
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.error(
+                f"{prefix}timezone",
+                f'unknown timezone {_show(timezone)}; use an IANA name such as "Asia/Shanghai"',
+            )
+        periods = self._periods(data.get("periods", []), f"{prefix}periods")
+        if days == "always" and periods:
+            self.error(f"{prefix}periods", 'an "always" calendar is always open; give no periods')
+        if len(self.errors) > before or name == "":
+            return None
+        spec = CalendarSpec(name, timezone, periods, days)
+        try:
+            _build(spec, ScheduleBook())
+        except InvalidCalendar as error:
+            self.error(f"{prefix}periods", str(error))
+            return None
+        return spec
+
+    def _periods(self, items: Any, path: str) -> tuple[tuple[time, time], ...]:
+        if not isinstance(items, list):
+            self.error(path, f'must be a list of ["HH:MM", "HH:MM"] pairs, got {_show(items)}')
+            return ()
+        periods: list[tuple[time, time]] = []
+        for i, item in enumerate(items):
+            ok = isinstance(item, list) and len(item) == 2
+            ok = ok and all(isinstance(t, str) and _CLOCK_TIME.fullmatch(t) for t in item)
+            try:
+                start, end = (time.fromisoformat(t) for t in item) if ok else (time(), time())
+            except ValueError:
+                ok = False
+            if not ok:
+                self.error(f"{path}[{i}]", f'{_show(item)} is not a ["HH:MM", "HH:MM"] period')
+                continue
+            periods.append((start, end))
+        return tuple(periods)
+
+    # --- rules -----------------------------------------------------------------------------
+
+    def _rules(
+        self, items: Any, given: bool, default: str, known: tuple[str, ...]
+    ) -> tuple[Rule, ...]:
+        if not isinstance(items, list) or not items:
+            if given:  # a missing list is already reported as required
+                self.error(
+                    "rules", f"a policy needs a list of at least one rule, got {_show(items)}"
+                )
+            return ()
+        rules: list[Rule] = []
+        first: dict[str, int] = {}
+        for i, item in enumerate(items):
+            rule = self._rule(item, f"rules[{i}]", default, known)
+            if rule is None:
+                continue
+            if rule.name and rule.name in first:
+                self.error(
+                    f"rules[{i}].name",
+                    f"{_show(rule.name)} is already the name of rules[{first[rule.name]}]",
+                )
+            first.setdefault(rule.name, i)
+            rules.append(rule)
+        return tuple(rules)
+
+    def _rule(self, data: Any, path: str, default: str, known: tuple[str, ...]) -> Rule | None:
+        if not self._object(data, path, "a rule"):
+            return None
+        prefix = f"{path}."
+        self._keys(data, prefix, _RULE_KEYS, {"name", "targets"})
+        name = self._text(data, "name", prefix, "")
+        description = data.get("description", "")
+        if not isinstance(description, str):
+            self.error(f"{prefix}description", f"must be a string, got {_show(description)}")
+            description = ""
+        when = self._when(data.get("when", {}), f"{prefix}when")
+        targets = self._targets(data.get("targets", {}), f"{prefix}targets", default, known)
+        return Rule(name, description, when, targets)
+
+    def _when(self, data: Any, path: str) -> dict[str, tuple[Any, ...]]:
+        when: dict[str, tuple[Any, ...]] = {}
+        if not self._object(data, path, "when"):
+            return when
+        for key, values in data.items():
+            if key not in CONDITIONS:
+                self.error(
+                    f"{path}.{key}",
+                    f"unknown condition; expected one of {_choices(tuple(CONDITIONS))}",
+                )
+                continue
+            allowed = CONDITIONS[key]
+            if not isinstance(values, list) or not values:
+                self.error(
+                    f"{path}.{key}",
+                    f"must be a non-empty list of any of {_choices(allowed)}, got {_show(values)}",
+                )
+                continue
+            # bools only for onsite, and never 1/0 for true/false (nor true for 1)
+            bad = [
+                v for v in values if v not in allowed or isinstance(v, bool) != (key == "onsite")
+            ]
+            if bad:
+                self.error(f"{path}.{key}", f"{_choices(bad)} not among {_choices(allowed)}")
+                continue
+            when[key] = tuple(values)
+        return when
+
+    def _targets(
+        self, data: Any, path: str, default: str, known: tuple[str, ...]
+    ) -> dict[Metric, Target]:
+        targets: dict[Metric, Target] = {}
+        metrics = tuple(m.value for m in Metric)
+        if not isinstance(data, Mapping) or not data:
+            self.error(path, f"must be an object giving at least one of {_choices(metrics)}")
+            return targets
+        for name, target in data.items():
+            if name not in metrics:
+                self.error(f"{path}.{name}", f"unknown clock; expected one of {_choices(metrics)}")
+                continue
+            parsed = self._target(Metric(name), target, f"{path}.{name}", default, known)
+            if parsed is not None:
+                targets[parsed.metric] = parsed
+        return targets
+
+    def _target(
+        self, metric: Metric, data: Any, path: str, default: str, known: tuple[str, ...]
+    ) -> Target | None:
+        if not self._object(data, path, "a target"):
+            return None
+        prefix = f"{path}."
+        before = len(self.errors)
+        self._keys(data, prefix, _TARGET_KEYS, {"duration"})
+        duration = (
+            self._duration(data["duration"], f"{prefix}duration") if "duration" in data else None
+        )
+        calendar: str | None = default
+        if "calendar" in data:  # the policy's own calendar is checked once, at the top
+            calendar = self._calendar_name(data["calendar"], f"{prefix}calendar", known)
+        fraction = data.get("warn_fraction", DEFAULT_WARN_FRACTION)
+        if (
+            isinstance(fraction, bool)
+            or not isinstance(fraction, int | float)
+            or not 0 < fraction < 1
+        ):
+            self.error(
+                f"{prefix}warn_fraction",
+                f"{_show(fraction)} must be a number between 0 and 1 (exclusive), e.g. 0.75",
+            )
+        starts = data.get("starts", Start.REPORTED.value)
+        starts_values = tuple(s.value for s in Start)
+        if starts not in starts_values:
+            self.error(
+                f"{prefix}starts", f"{_show(starts)} must be one of {_choices(starts_values)}"
+            )
+        if len(self.errors) > before or duration is None or calendar is None:
+            return None
+        return Target(metric, duration, calendar, float(fraction), Start(starts))
+
+    def _duration(self, value: Any, path: str) -> Duration | None:
+        hint = "use e.g. 30m, 1h, 2bh, 2wd"
+        try:
+            if isinstance(value, str):
+                duration = Duration.parse(value)
+            elif isinstance(value, Mapping):
+                hint += ', or {"amount": 2, "unit": "working_days"}'
+                duration = Duration.from_dict(value)
+            else:
+                raise InvalidDuration(value)
+        except (InvalidDuration, TypeError, ValueError):
+            self.error(path, f"{_show(value)} is not a duration; {hint}")
+            return None
+        if duration.amount <= 0:
+            self.error(path, f"{_show(value)} must be longer than zero")
+            return None
+        return duration

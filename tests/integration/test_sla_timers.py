@@ -95,7 +95,7 @@ def test_timers_raise_warning_and_breach_on_time_once(
 ) -> None:
     world = build_world(timer_app.extensions["itsm.db"], calendar="24x7")
     publish_shipped_policy(timer_app.test_client(), world, "C4")
-    ticket_id = open_nearly_due_ticket(timer_app, world, seconds_left=3)
+    ticket_id = open_nearly_due_ticket(timer_app, world, seconds_left=10)
     with timer_app.extensions["itsm.db"].sessions() as session:
         due_at = session.scalar(select(Clock.due_at).where(Clock.ticket_id == ticket_id))
         timers = session.scalars(select(OutboxMessage.dispatched_at)).all()
