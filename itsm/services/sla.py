@@ -42,7 +42,7 @@ STOPPED_BY = {
 }
 RETARGETING_FIELDS = frozenset({"priority", "category", "kind", "onsite_required"})
 
-_parsed: dict[int, Policy] = {}
+_parsed: dict[tuple[int, int, int, datetime], Policy] = {}
 _parsed_lock = threading.Lock()
 
 
@@ -50,12 +50,18 @@ _parsed_lock = threading.Lock()
 
 
 def parse_policy(row: SlaPolicy) -> Policy:
+    """The parsed document of a published version (immutable, so cached).
+
+    The key is not the id alone: a process that talks to two databases (tests do) has two
+    rows with the same id.
+    """
+    key = (row.id, row.contract_id, row.version, row.published_at)
     with _parsed_lock:
-        policy = _parsed.get(row.id)
+        policy = _parsed.get(key)
     if policy is None:
         policy = Policy.from_dict(row.document)
         with _parsed_lock:
-            _parsed[row.id] = policy
+            _parsed[key] = policy
     return policy
 
 
