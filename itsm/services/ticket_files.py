@@ -7,6 +7,7 @@ import os
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from itsm import clock
 from itsm.errors import InvalidInput, NotFound
-from itsm.models import Attachment, Comment, Role
+from itsm.models import Attachment, Comment, Role, Ticket
 from itsm.services.access import Actor
 from itsm.services.tickets import get_ticket, record_event
 
@@ -52,18 +53,21 @@ def add_comment(
     comment = Comment(
         ticket_id=ticket.id, author_id=actor.user_id, body=body, internal=internal, created_at=now
     )
-    session.add(comment)
-    ticket.updated_at = now
-    session.flush()
+    _add_to_ticket(session, ticket, actor, comment, now)
     record_event(
-        session,
-        ticket,
-        actor,
-        "comment",
-        at=now,
+        session, ticket, actor, "comment", at=now,
         data={"comment_id": comment.id, "internal": internal},
     )
     return comment
+
+
+def _add_to_ticket(
+    session: Session, ticket: Ticket, actor: Actor, row: Comment | Attachment, now: datetime
+) -> None:
+    """Insert a comment or attachment row and touch its ticket."""
+    session.add(row)
+    ticket.updated_at = now
+    session.flush()
 
 
 def list_comments(session: Session, actor: Actor, ticket_id: int) -> list[Comment]:
@@ -148,15 +152,9 @@ def add_attachment(
         storage_key=str(stored.path.relative_to(storage_root)),
         created_at=now,
     )
-    session.add(attachment)
-    ticket.updated_at = now
-    session.flush()
+    _add_to_ticket(session, ticket, actor, attachment, now)
     record_event(
-        session,
-        ticket,
-        actor,
-        "attachment",
-        at=now,
+        session, ticket, actor, "attachment", at=now,
         data={"attachment_id": attachment.id, "filename": safe_name},
     )
     return attachment, stored.path
