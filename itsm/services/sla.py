@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import math
 import threading
 from collections.abc import Iterable
@@ -74,12 +76,19 @@ def current_policy(session: Session, contract: Contract) -> SlaPolicy | None:
         .limit(1)
     )
     if row is None:
-        try:
-            document = shipped_policy(contract.code)
-        except KeyError:
+        document = _shipped(contract.code)
+        if document is None:
             return None
-        row = _publish(session, contract, document, None, version=1)
+        row = _publish(session, contract, copy.deepcopy(document), None, version=1)
     return row
+
+
+@functools.cache
+def _shipped(contract_code: str) -> dict[str, Any] | None:
+    try:
+        return shipped_policy(contract_code)
+    except KeyError:
+        return None
 
 
 def _publish(

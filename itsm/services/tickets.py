@@ -103,20 +103,24 @@ def _institution_for(session: Session, actor: Actor, institution_id: int) -> Ins
     return institution
 
 
-def _check_configuration_item(session: Session, contract_id: int, item_id: int | None) -> None:
+def _check_configuration_item(
+    session: Session, contract_id: int, item_id: int | None
+) -> ConfigurationItem | None:
     if item_id is None:
-        return
+        return None
     item = session.get(ConfigurationItem, item_id)
     if item is None or item.contract_id != contract_id:
         raise InvalidInput(
             f"configuration item {item_id} is not a system of this ticket's contract",
             errors={"configuration_item_id": ["not a system of this contract"]},
         )
+    return item
 
 
-def check_assignee(session: Session, contract_id: int, user_id: int | None) -> None:
+def check_assignee(session: Session, contract_id: int, user_id: int | None) -> User | None:
+    """The user if they may be assigned tickets of this contract; InvalidInput otherwise."""
     if user_id is None:
-        return
+        return None
     user = session.get(User, user_id)
     if (
         user is None
@@ -128,6 +132,7 @@ def check_assignee(session: Session, contract_id: int, user_id: int | None) -> N
             f"user {user_id} cannot be assigned: assign an active engineer of this contract",
             errors={"assignee_id": ["not an engineer of this contract"]},
         )
+    return user
 
 
 def record_event(
@@ -175,11 +180,15 @@ def create_ticket(
     institution = _institution_for(session, actor, values.pop("institution_id"))
     reported_at = values.pop("reported_at", None) or now
     _check_not_future(reported_at, now, "reported_at")
-    _check_configuration_item(session, institution.contract_id, values.get("configuration_item_id"))
-    check_assignee(session, institution.contract_id, values.get("assignee_id"))
+    item = _check_configuration_item(
+        session, institution.contract_id, values.pop("configuration_item_id", None)
+    )
     if actor.role == Role.REQUESTER and values.get("assignee_id") is not None:
         raise Forbidden("a requester cannot assign a ticket")
+    assignee = check_assignee(session, institution.contract_id, values.pop("assignee_id", None))
     ticket = Ticket(
+        configuration_item=item,
+        assignee=assignee,
         number=_next_number(session, now, institution.contract.timezone),
         contract_id=institution.contract_id,
         institution=institution,
