@@ -136,11 +136,11 @@ def sla() -> None:
 def sla_sweep() -> None:
     """Mark every clock whose warning or due time has passed (each event is raised once)."""
     from itsm import clock
-    from itsm.services import sla as sla_service
+    from itsm.services.sla_sweep import sweep
 
     database = _database(_settings())
     with database.transaction() as session:
-        result = sla_service.sweep(session, clock.now())
+        result = sweep(session, clock.now())
     click.echo(f"warned {len(result.warned)} clocks, breached {len(result.breached)}")
 
 

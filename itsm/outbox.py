@@ -59,7 +59,8 @@ def install(sessions: sessionmaker[Session], enqueue: Enqueue) -> None:
 
 def dispatch(sessions: sessionmaker[Session], ids: Iterable[int], enqueue: Enqueue) -> int:
     """Enqueue the given rows (those not yet dispatched); returns how many were handed over."""
-    handed = 0
+    handed: list[int] = []
+    failed: list[int] = []
     with sessions() as session:
         rows = session.scalars(
             select(OutboxMessage).where(
@@ -73,20 +74,22 @@ def dispatch(sessions: sessionmaker[Session], ids: Iterable[int], enqueue: Enque
                 log.warning(
                     "outbox %s not dispatched (%s); the redispatch will retry", row.key, error
                 )
-                session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == row.id)
-                    .values(attempts=OutboxMessage.attempts + 1)
-                )
+                failed.append(row.id)
                 continue
+            handed.append(row.id)
+        attempt = {"attempts": OutboxMessage.attempts + 1}
+        if handed:
             session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == row.id)
-                .values(dispatched_at=clock.now(), attempts=OutboxMessage.attempts + 1)
+                .where(OutboxMessage.id.in_(handed))
+                .values(dispatched_at=clock.now(), **attempt)
             )
-            handed += 1
+        if failed:
+            session.execute(
+                update(OutboxMessage).where(OutboxMessage.id.in_(failed)).values(**attempt)
+            )
         session.commit()
-    return handed
+    return len(handed)
 
 
 def pending_ids(session: Session, older_than: timedelta, limit: int = 1000) -> list[int]:

@@ -63,7 +63,7 @@ def _contract_id(args: dict[str, Any]) -> int | None:
 
 @blp.route("/institutions")
 class Institutions(MethodView):
-    @blp.arguments(InstitutionArgs, location="query")
+    @blp.arguments(InstitutionArgs(), location="query")
     @blp.response(200, InstitutionPage)
     def get(self, args: dict[str, Any]) -> Any:
         """Search the institutions you may see."""
@@ -106,7 +106,7 @@ class ContractByCode(MethodView):
 
 @blp.route("/districts")
 class Districts(MethodView):
-    @blp.arguments(SearchArgs, location="query")
+    @blp.arguments(SearchArgs(), location="query")
     @blp.response(200, DistrictPage)
     def get(self, args: dict[str, Any]) -> Any:
         """Districts with their tier (urban, near_suburb, far_suburb)."""
@@ -118,7 +118,7 @@ class Districts(MethodView):
 
 @blp.route("/configuration-items")
 class ConfigurationItems(MethodView):
-    @blp.arguments(ConfigurationItemArgs, location="query")
+    @blp.arguments(ConfigurationItemArgs(), location="query")
     @blp.response(200, ConfigurationItemPage)
     def get(self, args: dict[str, Any]) -> Any:
         """The systems your contracts maintain."""
@@ -135,7 +135,7 @@ class ConfigurationItems(MethodView):
 
 @blp.route("/users")
 class Users(MethodView):
-    @blp.arguments(UserArgs, location="query")
+    @blp.arguments(UserArgs(), location="query")
     @blp.response(200, UserPage)
     def get(self, args: dict[str, Any]) -> Any:
         """People of your contracts."""

@@ -135,7 +135,7 @@ class TicketClocks(MethodView):
 
 @blp.route("/sla/clocks")
 class Board(MethodView):
-    @blp.arguments(BoardArgs, location="query")
+    @blp.arguments(BoardArgs(), location="query")
     @blp.response(200, BoardRowSchema(many=True))
     def get(self, args: dict[str, Any]) -> Any:
         """Open clocks of the tickets you may see, nearest due first."""
@@ -157,7 +157,7 @@ class ContractPolicy(MethodView):
         session.commit()
         return row
 
-    @blp.arguments(PolicyDocumentSchema)
+    @blp.arguments(PolicyDocumentSchema())
     @blp.response(200, PolicySchema)
     def put(self, document: dict[str, Any], code: str) -> SlaPolicy:
         """Publish a new version (admins); only tickets opened after it use it."""
@@ -171,7 +171,7 @@ class ContractPolicy(MethodView):
 
 @blp.route("/calendars/<string(maxlength=64):name>/days")
 class CalendarDays(MethodView):
-    @blp.arguments(DaysArgs, location="query")
+    @blp.arguments(DaysArgs(), location="query")
     @blp.response(200, CalendarDaysSchema)
     def get(self, args: dict[str, date], name: str) -> Any:
         """Working and non-working days, with the reason (holiday, make-up working day, …)."""
@@ -181,7 +181,7 @@ class CalendarDays(MethodView):
 
 @blp.route("/calendars/<string(maxlength=64):name>/years/<int(min=1900,max=2200):year>")
 class CalendarYearResource(MethodView):
-    @blp.arguments(YearDocumentSchema)
+    @blp.arguments(YearDocumentSchema())
     @blp.response(200, YearSchema)
     def put(self, document: dict[str, Any], name: str, year: int) -> Any:
         """Load or correct a year of the working-day schedule (admins)."""

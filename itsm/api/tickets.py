@@ -60,7 +60,7 @@ def _idempotency_key() -> str | None:
 
 @blp.route("/tickets")
 class Tickets(MethodView):
-    @blp.arguments(s.TicketListArgs, location="query")
+    @blp.arguments(s.TicketListArgs(), location="query")
     @blp.response(200, s.TicketPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List the tickets you may see, newest first, with filters and a total."""
@@ -88,7 +88,7 @@ class Tickets(MethodView):
             "per_page": args["per_page"],
         }
 
-    @blp.arguments(s.TicketCreateSchema)
+    @blp.arguments(s.TicketCreateSchema())
     @blp.response(201, s.TicketSchema)
     def post(self, fields: dict[str, Any]) -> Any:
         """Open a ticket. With `Idempotency-Key`, a retried request gives the same ticket once."""
@@ -119,7 +119,7 @@ class TicketById(MethodView):
         ticket = ticket_service.get_ticket(db_session(), actor, ticket_id)
         return _present(ticket, actor), _etag_headers(ticket)
 
-    @blp.arguments(s.TicketUpdateSchema)
+    @blp.arguments(s.TicketUpdateSchema())
     @blp.response(200, s.TicketSchema)
     def patch(self, changes: dict[str, Any], ticket_id: int) -> Any:
         """Change fields (not the state). Needs `If-Match`: 428 without, 412 when stale."""
@@ -132,7 +132,7 @@ class TicketById(MethodView):
 
 @blp.route(f"/tickets/{_ID}/transitions")
 class TicketTransitions(MethodView):
-    @blp.arguments(s.TransitionSchema)
+    @blp.arguments(s.TransitionSchema())
     @blp.response(200, s.TicketSchema)
     def post(self, body: dict[str, Any], ticket_id: int) -> Any:
         """Fire a workflow trigger; 409 with the triggers allowed now when it may not fire."""
@@ -168,7 +168,7 @@ class TicketComments(MethodView):
         """Comments, oldest first (requesters do not see internal notes)."""
         return ticket_files.list_comments(db_session(), current_actor(), ticket_id)
 
-    @blp.arguments(s.CommentCreateSchema)
+    @blp.arguments(s.CommentCreateSchema())
     @blp.response(201, s.CommentSchema)
     def post(self, body: dict[str, Any], ticket_id: int) -> Any:
         """Add a comment."""
@@ -187,7 +187,7 @@ class TicketAttachments(MethodView):
         """The ticket's attachments."""
         return ticket_files.list_attachments(db_session(), current_actor(), ticket_id)
 
-    @blp.arguments(s.FileUploadSchema, location="files")
+    @blp.arguments(s.FileUploadSchema(), location="files")
     @blp.response(201, s.AttachmentSchema)
     def post(self, files: dict[str, Any], ticket_id: int) -> Any:
         """Upload a file (multipart field `file`): images, PDF, text, docx, xlsx; size-limited."""

@@ -7,20 +7,20 @@ from datetime import timedelta
 from itsm import clock, outbox
 from itsm.jobs import rq_enqueuer
 from itsm.jobs.runtime import database, redis
-from itsm.services import sla
+from itsm.services import sla_sweep
 
 
 def fire_timer(clock_id: int) -> dict[str, list[int]]:
     """A clock's warn or due instant has come: mark it (once, whoever else does too)."""
     with database().transaction() as session:
-        result = sla.sweep(session, clock.now(), [clock_id])
+        result = sla_sweep.sweep(session, clock.now(), [clock_id])
     return {"warned": result.warned, "breached": result.breached}
 
 
 def sweep_all() -> dict[str, int]:
     """The safety net: clocks whose instant passed without their timer (lost job, flush)."""
     with database().transaction() as session:
-        result = sla.sweep(session, clock.now())
+        result = sla_sweep.sweep(session, clock.now())
     return {"warned": len(result.warned), "breached": len(result.breached)}
 
 

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from itsm import clock, outbox
 from itsm.errors import InvalidInput, NotFound
-from itsm.models import Clock, ClockEvent, Contract, SlaPolicy, Ticket, TicketEvent
+from itsm.models import Clock, ClockEvent, Contract, SlaPolicy, Ticket
 from itsm.services import calendars
 from itsm.services.access import Actor, contract_visible, ticket_scope
 from sla_rules.calendar import BusinessCalendar
@@ -45,19 +46,21 @@ STOPPED_BY = {
 RETARGETING_FIELDS = frozenset({"priority", "category", "kind", "onsite_required"})
 
 _parsed: dict[tuple[int, int, int, datetime], Policy] = {}
+"""Keyed by version and publication, not the id alone: a process that talks to two
+databases (tests do) has two rows with the same id."""
 _parsed_lock = threading.Lock()
 
 
 # --- policies -----------------------------------------------------------------------------
 
 
-def parse_policy(row: SlaPolicy) -> Policy:
-    """The parsed document of a published version (immutable, so cached).
+def row_key(row: SlaPolicy) -> tuple[int, int, int, datetime]:
+    return (row.id, row.contract_id, row.version, row.published_at)
 
-    The key is not the id alone: a process that talks to two databases (tests do) has two
-    rows with the same id.
-    """
-    key = (row.id, row.contract_id, row.version, row.published_at)
+
+def parse_policy(row: SlaPolicy) -> Policy:
+    """The parsed document of a published version (immutable, so cached)."""
+    key = row_key(row)
     with _parsed_lock:
         policy = _parsed.get(key)
     if policy is None:
@@ -79,7 +82,15 @@ def current_policy(session: Session, contract: Contract) -> SlaPolicy | None:
         document = _shipped(contract.code)
         if document is None:
             return None
-        row = _publish(session, contract, copy.deepcopy(document), None, version=1)
+        try:
+            with session.begin_nested():  # another request may publish version 1 first
+                row = _publish(session, contract, copy.deepcopy(document), None, version=1)
+        except IntegrityError:
+            row = session.scalar(
+                select(SlaPolicy).where(
+                    SlaPolicy.contract_id == contract.id, SlaPolicy.version == 1
+                )
+            )
     return row
 
 
@@ -139,8 +150,23 @@ class Meter:
     total: timedelta
 
 
+_built: dict[tuple[Any, ...], dict[str, BusinessCalendar]] = {}
+
+
 def _calendars(session: Session, policy_row: SlaPolicy) -> dict[str, BusinessCalendar]:
-    return build_calendars(parse_policy(policy_row), calendars.schedule_book(session))
+    """The policy's calendars on the current schedule; built once per version and revision,
+    since a calendar caches each year's working periods as it is first used."""
+    book = calendars.schedule_book(session)
+    key = (row_key(policy_row), id(book))
+    with _parsed_lock:
+        built = _built.get(key)
+    if built is None:
+        built = build_calendars(parse_policy(policy_row), book)
+        with _parsed_lock:
+            if len(_built) > 1000:
+                _built.clear()
+            _built[key] = built
+    return built
 
 
 def _meter(target: Target, cals: dict[str, BusinessCalendar]) -> Meter:
@@ -236,11 +262,10 @@ def _policy_row(session: Session, ticket: Ticket) -> SlaPolicy | None:
 
 
 def open_clocks(session: Session, ticket: Ticket, now: datetime) -> list[Clock]:
-    """Set the clocks a new ticket gets under its contract's current policy."""
-    policy_row = current_policy(session, ticket.contract)
+    """Set the clocks a new ticket gets under the policy version it was opened under."""
+    policy_row = _policy_row(session, ticket)
     if policy_row is None:
         return []
-    ticket.sla_policy_id = policy_row.id
     policy = parse_policy(policy_row)
     rule = policy.match(ticket_facts(ticket))
     if rule is None:
@@ -409,83 +434,6 @@ def retarget(session: Session, ticket: Ticket, changed: Iterable[str], now: date
                 _start(session, ticket, target, rule.name, cals, ticket.reported_at, now, cause)
             )
     schedule_timers(session, moved)
-
-
-# --- warnings and breaches ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SweepResult:
-    warned: list[int]
-    breached: list[int]
-
-
-def sweep(session: Session, now: datetime, clock_ids: Iterable[int] | None = None) -> SweepResult:
-    """Mark every running clock whose warning or due instant has passed, each exactly once.
-
-    The conditional UPDATE is the guard: a timer job and the periodic sweep racing for the
-    same clock both run it, and only the one whose UPDATE matched the row raises the event.
-    """
-    ids = list(clock_ids) if clock_ids is not None else None
-    breached = _mark(
-        session, now, ids, Clock.due_at, {"status": "breached", "breached_at": Clock.due_at}
-    )
-    warned = _mark(
-        session, now, ids, Clock.warn_at, {"warned_at": Clock.warn_at}, Clock.warned_at.is_(None)
-    )
-    events = [("breach", row) for row in breached] + [("warning", row) for row in warned]
-    if events:
-        session.execute(
-            insert(TicketEvent),
-            [
-                {
-                    "ticket_id": ticket_id,
-                    "at": at,
-                    "actor_id": None,
-                    "kind": f"sla_{kind}",
-                    "trigger": None,
-                    "from_state": None,
-                    "to_state": None,
-                    "note": f"{metric} clock {'breached' if kind == 'breach' else 'at risk'}",
-                    "data": {"metric": metric, "clock_id": clock_id, "due_at": due_at.isoformat()},
-                }
-                for kind, (clock_id, ticket_id, metric, at, due_at) in events
-            ],
-        )
-        session.execute(
-            insert(ClockEvent),
-            [
-                {
-                    "clock_id": clock_id,
-                    "at": at,
-                    "kind": "breached" if kind == "breach" else "warned",
-                    "cause": "due time passed" if kind == "breach" else "warning time passed",
-                    "due_at": due_at,
-                    "data": {},
-                }
-                for kind, (clock_id, _t, _m, at, due_at) in events
-            ],
-        )
-    return SweepResult([row[0] for row in warned], [row[0] for row in breached])
-
-
-def _mark(
-    session: Session,
-    now: datetime,
-    ids: list[int] | None,
-    instant: Any,
-    values: dict[str, Any],
-    *extra: Any,
-) -> list[tuple[int, int, str, datetime, datetime]]:
-    statement = update(Clock).where(Clock.status == "running", instant <= now, *extra)
-    if ids is not None:
-        statement = statement.where(Clock.id.in_(ids))
-    result = session.execute(
-        statement.values(**values)
-        .returning(Clock.id, Clock.ticket_id, Clock.metric, instant, Clock.due_at)
-        .execution_options(synchronize_session=False)
-    )
-    return [tuple(row) for row in result.all()]  # type: ignore[misc]
 
 
 # --- views --------------------------------------------------------------------------------

@@ -186,9 +186,11 @@ def create_ticket(
     if actor.role == Role.REQUESTER and values.get("assignee_id") is not None:
         raise Forbidden("a requester cannot assign a ticket")
     assignee = check_assignee(session, institution.contract_id, values.pop("assignee_id", None))
+    policy = sla.current_policy(session, institution.contract)
     ticket = Ticket(
         configuration_item=item,
         assignee=assignee,
+        sla_policy_id=policy.id if policy else None,
         number=_next_number(session, now, institution.contract.timezone),
         contract_id=institution.contract_id,
         institution=institution,

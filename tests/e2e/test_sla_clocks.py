@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 import time_machine
 from flask.testing import FlaskClient
-from sla_rules.policy import shipped_policy
 
 from itsm import clock
 from itsm.db import Database
-from itsm.services import sla
+from itsm.services import sla_sweep
+from sla_rules.policy import shipped_policy
 from tests.factories import World, build_world, publish_shipped_policy
 
 
@@ -204,7 +204,7 @@ def test_warning_and_breach_are_raised_once_however_often_the_sweep_runs(
     def sweep(now: str) -> None:
         travel(now)
         with db.transaction() as session:
-            sla.sweep(session, clock.now())
+            sla_sweep.sweep(session, clock.now())
 
     sweep("2030-01-07T09:08:00+08:00")
     sweep("2030-01-07T09:09:00+08:00")
