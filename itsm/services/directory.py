@@ -24,7 +24,8 @@ def search_text(code: str, name: str, phones: list[str]) -> str:
     return " ".join([code, name, initials, "".join(syllables), digits]).lower()[:1000]
 
 
-def _like(q: str) -> str:
+def like_pattern(q: str) -> str:
+    """A LIKE pattern matching `q` anywhere, lower-case, with % and _ taken literally."""
     escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -57,7 +58,7 @@ def list_institutions(
 ) -> tuple[list[Institution], int]:
     query = select(Institution).where(institution_scope(actor))
     if q:
-        query = query.where(Institution.search_text.like(_like(_query_text(q)), escape="\\"))
+        query = query.where(Institution.search_text.like(like_pattern(_query_text(q)), escape="\\"))
     if contract_id is not None:
         query = query.where(Institution.contract_id == contract_id)
     if district_id is not None:

@@ -27,6 +27,7 @@ from itsm.models import (
 )
 from itsm.services import sla
 from itsm.services.access import Actor, institution_scope, ticket_scope
+from itsm.services.directory import like_pattern
 
 EDITABLE_BY_ROLE: dict[Role, frozenset[str]] = {
     Role.REQUESTER: frozenset({"title", "description", "reporter_name", "reporter_phone"}),
@@ -322,9 +323,10 @@ def _filtered(actor: Actor, f: TicketFilter) -> Select[tuple[Ticket]]:
     if f.reported_to is not None:
         query = query.where(Ticket.reported_at < f.reported_to)
     if f.q:
-        like = f"%{f.q.lower()}%"
+        like = like_pattern(f.q)
         query = query.where(
-            func.lower(Ticket.title).like(like) | func.lower(Ticket.number).like(like)
+            func.lower(Ticket.title).like(like, escape="\\")
+            | func.lower(Ticket.number).like(like, escape="\\")
         )
     return query
 
