@@ -33,7 +33,6 @@ import os
 import pstats
 import random
 import resource
-import secrets
 import shutil
 import signal
 import socket
@@ -53,7 +52,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, event, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+
+from benchmarks.bench_database import BenchDatabase  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TARGET = 0.50
@@ -77,48 +77,6 @@ REPORTERS = [("刘医生", "13912345678"), ("王护士", "13698765432"), ("张�
 
 # ---------------------------------------------------------------------------------------------
 # The database of this run
-
-
-class BenchDatabase:
-    """A new database on the server of `base_url`, dropped by `drop()`; `base_url`'s own
-    database is only connected to, for CREATE and DROP DATABASE, never written to."""
-
-    def __init__(self, base_url: str) -> None:
-        base = make_url(base_url)
-        if base.drivername in ("postgresql", "postgres"):
-            base = base.set(drivername="postgresql+psycopg")
-        if not base.drivername.startswith("postgresql"):
-            raise SystemExit(f"--database-url must name a PostgreSQL server, not {base.drivername}")
-        self.base = base
-        self.name = f"itsm_bench_{secrets.token_hex(6)}"
-        assert self.name != base.database
-        self.url = base.set(database=self.name).render_as_string(hide_password=False)
-        self.shown = base.set(database=self.name).render_as_string(hide_password=True)
-        self.created = False
-
-    def _admin(self) -> Any:
-        return create_engine(self.base, isolation_level="AUTOCOMMIT")
-
-    def create(self) -> None:
-        admin = self._admin()
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{self.name}"'))
-            self.created = True
-        finally:
-            admin.dispose()
-
-    def drop(self) -> None:
-        if not self.created:
-            return
-        assert self.name.startswith("itsm_bench_")
-        admin = self._admin()
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-            self.created = False
-        finally:
-            admin.dispose()
 
 
 @dataclass(frozen=True)
