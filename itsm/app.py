@@ -41,9 +41,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     if settings.redis_url:
         outbox.install(database.sessions, rq_enqueuer(Redis.from_url(settings.redis_url)))
 
+    from itsm import hooks
     from itsm.api.base import init_api
 
     init_api(app)
+    app.register_blueprint(hooks.blp)
 
     @app.get("/")
     def index() -> Any:

@@ -136,11 +136,14 @@ def sla() -> None:
 def sla_sweep() -> None:
     """Mark every clock whose warning or due time has passed (each event is raised once)."""
     from itsm import clock
+    from itsm.services import notices
     from itsm.services.sla_sweep import sweep
 
     database = _database(_settings())
     with database.transaction() as session:
-        result = sweep(session, clock.now())
+        now = clock.now()
+        result = sweep(session, now)
+        notices.on_clocks(session, result.warned, result.breached, now)
     click.echo(f"warned {len(result.warned)} clocks, breached {len(result.breached)}")
 
 
@@ -168,15 +171,17 @@ def worker(queues: str, burst: bool) -> None:
 @main.command()
 @click.option("--sweep-every", default=60, show_default=True, help="Seconds between SLA sweeps.")
 def cron(sweep_every: int) -> None:
-    """The periodic jobs: the SLA sweep and the outbox redispatch (run one of these)."""
+    """The periodic jobs: the SLA sweep, the outbox redispatch, the hand-on of lost messages."""
     from rq.cron import CronScheduler
 
+    from itsm.jobs import notifications as notification_jobs
     from itsm.jobs import sla as sla_jobs
     from itsm.jobs.runtime import redis
 
     scheduler = CronScheduler(connection=redis())
     scheduler.register(sla_jobs.sweep_all, "sla", interval=sweep_every)
     scheduler.register(sla_jobs.redispatch_outbox, "default", interval=30)
+    scheduler.register(notification_jobs.sweep_unfinished, "notifications", interval=30)
     scheduler.start()
 
 

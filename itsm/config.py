@@ -26,6 +26,21 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     max_attachment_bytes: int = 10 * 1024 * 1024
     log_level: str = "INFO"
+    public_url: str = ""
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from: str = ""
+    twilio_messaging_service_sid: str = ""
+    twilio_api_base: str = "https://api.twilio.com"
+    wechat_corp_id: str = ""
+    wechat_agent_id: str = ""
+    wechat_secret: str = ""
+    wechat_api_base: str = "https://qyapi.weixin.qq.com"
+    wechat_token: str = ""
+    wechat_encoding_aes_key: str = ""
+    notify_max_attempts: int = 5
+    notify_retry_backoff: str = "30,120,600,1800"
+    notify_lease_seconds: int = 120
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -42,6 +57,10 @@ class Settings:
             ),
             "log_level": _env("LOG_LEVEL", cls.log_level),
         }
+        for f in fields(cls):
+            if f.name not in values and f.name != "extra":
+                raw = _env(f.name.upper(), str(f.default))
+                values[f.name] = int(raw) if f.type in (int, "int") else raw
         known = {f.name for f in fields(cls)}
         values.update({k: v for k, v in overrides.items() if k in known})
         values["extra"] = {k: v for k, v in overrides.items() if k not in known}
@@ -52,6 +71,11 @@ class Settings:
     @property
     def attachments_path(self) -> Path:
         return self.instance_path / "attachments"
+
+    @property
+    def retry_backoff(self) -> tuple[int, ...]:
+        """Seconds to wait before each retry of a notification (the last repeats)."""
+        return tuple(int(part) for part in self.notify_retry_backoff.split(",") if part.strip())
 
 
 def _instance_secret(instance_path: Path) -> str:

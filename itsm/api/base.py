@@ -197,9 +197,9 @@ def init_api(app: Flask) -> Api:
     app.register_error_handler(IntegrityError, handle_integrity)
     app.before_request(authenticate)
     app.teardown_appcontext(close_session)
-    from itsm.api import directory, docs, sla, tickets
+    from itsm.api import directory, docs, notifications, sla, tickets
 
-    for blueprint in (tickets.blp, sla.blp, directory.blp):
+    for blueprint in (tickets.blp, sla.blp, directory.blp, notifications.blp):
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     app.register_blueprint(docs.blp)
     return api

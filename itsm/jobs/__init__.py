@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from datetime import UTC, datetime
 
 from redis import Redis
@@ -13,21 +15,39 @@ QUEUES = ("sla", "notifications", "default")
 JOB_TIMEOUT = 60
 RETRY = Retry(max=3, interval=[5, 30, 120])
 
-KIND_TO_JOB = {"sla_timer": ("sla", "itsm.jobs.sla.fire_timer")}
+KIND_TO_JOB: dict[str, tuple[str, str, Retry | None]] = {
+    "sla_timer": ("sla", "itsm.jobs.sla.fire_timer", RETRY),
+    # A notification counts its own attempts and backs off by its own rules (deliveries.py).
+    "notification": ("notifications", "itsm.jobs.notifications.deliver", None),
+    "notification_fallback": ("notifications", "itsm.jobs.notifications.check_fallback", RETRY),
+    "wechat_inbound": ("default", "itsm.jobs.notifications.process_wechat", RETRY),
+}
 
 
 def queue(name: str, connection: Redis) -> Queue:
     return Queue(name, connection=connection, default_timeout=JOB_TIMEOUT)
 
 
+def _job_id(key: str) -> str:
+    """RQ's job id for an outbox key: readable, only the characters RQ allows, still unique."""
+    readable = re.sub(r"[^A-Za-z0-9_-]", "-", key)
+    if readable == key.replace(":", "-") and len(readable) <= 120:
+        return readable
+    return f"{readable[:100]}-{hashlib.sha1(key.encode()).hexdigest()[:16]}"
+
+
 def rq_enqueuer(connection: Redis):  # type: ignore[no-untyped-def]
     """An outbox `enqueue` that schedules each row's job on its queue, with the row key as id."""
 
     def enqueue(row: OutboxMessage) -> None:
-        queue_name, func = KIND_TO_JOB[row.kind]
+        queue_name, func, retry = KIND_TO_JOB[row.kind]
         q = queue(queue_name, connection)
-        job_id = row.key.replace(":", "-")
-        kwargs = {"job_id": job_id, "retry": RETRY, "result_ttl": 3600, "failure_ttl": 86400}
+        kwargs = {
+            "job_id": _job_id(row.key),
+            "retry": retry,
+            "result_ttl": 3600,
+            "failure_ttl": 86400,
+        }
         run_at = row.run_at
         if run_at is not None and run_at > datetime.now(UTC):
             q.enqueue_at(run_at, func, **row.payload, **kwargs)
@@ -35,3 +55,11 @@ def rq_enqueuer(connection: Redis):  # type: ignore[no-untyped-def]
             q.enqueue(func, **row.payload, **kwargs)
 
     return enqueue
+
+
+def enqueue_delivery(connection: Redis, key: str, suffix: str) -> None:
+    """A delivery job outside the outbox (the sweep's hand-on of a lost one)."""
+    _, func, _ = KIND_TO_JOB["notification"]
+    queue("notifications", connection).enqueue(
+        func, key=key, job_id=_job_id(f"notify:{key}:{suffix}"), result_ttl=3600
+    )

@@ -1,4 +1,5 @@
-"""What a worker process needs to run jobs: settings, one database, one Redis; built once."""
+"""What a worker process needs to run jobs: settings, one database, one Redis, the channels;
+each built once per process."""
 
 from __future__ import annotations
 
@@ -10,15 +11,67 @@ from itsm import outbox
 from itsm.config import Settings
 from itsm.db import Database
 from itsm.jobs import rq_enqueuer
+from notifications import Channel, ConsoleChannel, TwilioSms, WeChatRobot, WeChatWorkApp
+
+
+@cache
+def settings() -> Settings:
+    return Settings.from_env()
 
 
 @cache
 def redis() -> Redis:
-    return Redis.from_url(Settings.from_env().redis_url)
+    return Redis.from_url(settings().redis_url)
 
 
 @cache
 def database() -> Database:
-    db = Database(Settings.from_env().database_url)
+    db = Database(settings().database_url)
     outbox.install(db.sessions, rq_enqueuer(redis()))
     return db
+
+
+class RedisTokenStore:
+    """WeChat access tokens shared by every worker, so they fetch one per expiry, not each."""
+
+    def __init__(self, connection: Redis, prefix: str = "itsm:wechat-token:") -> None:
+        self.connection = connection
+        self.prefix = prefix
+
+    def get(self, key: str) -> str | None:
+        value = self.connection.get(self.prefix + key)
+        return value.decode() if isinstance(value, bytes) else value
+
+    def set(self, key: str, value: str, ttl_seconds: int) -> None:
+        self.connection.set(self.prefix + key, value, ex=max(1, ttl_seconds))
+
+    def delete(self, key: str) -> None:
+        self.connection.delete(self.prefix + key)
+
+
+@cache
+def channels() -> dict[str, Channel]:
+    """The adapters for each channel; a provider that is not configured logs to the console."""
+    s = settings()
+    console = ConsoleChannel()
+    sms: Channel = console
+    if s.twilio_account_sid:
+        sms = TwilioSms(
+            s.twilio_account_sid,
+            s.twilio_auth_token,
+            from_=s.twilio_from,
+            messaging_service_sid=s.twilio_messaging_service_sid,
+            api_base=s.twilio_api_base,
+        )
+    app: Channel = console
+    robot: Channel = console
+    if s.wechat_corp_id:
+        app = WeChatWorkApp(
+            s.wechat_corp_id,
+            s.wechat_agent_id,
+            s.wechat_secret,
+            api_base=s.wechat_api_base,
+            tokens=RedisTokenStore(redis()),
+        )
+        robot = WeChatRobot(api_base=s.wechat_api_base)
+    return {"sms": sms, "wechat_app": app, "wechat_robot": robot}

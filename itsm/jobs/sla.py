@@ -1,4 +1,4 @@
-"""SLA jobs: a clock's timer, the periodic sweep, the outbox redispatch."""
+"""SLA jobs: a clock's timer, the periodic sweep (each telling people), the outbox redispatch."""
 
 from __future__ import annotations
 
@@ -7,20 +7,24 @@ from datetime import timedelta
 from itsm import clock, outbox
 from itsm.jobs import rq_enqueuer
 from itsm.jobs.runtime import database, redis
-from itsm.services import sla_sweep
+from itsm.services import notices, sla_sweep
 
 
 def fire_timer(clock_id: int) -> dict[str, list[int]]:
     """A clock's warn or due instant has come: mark it (once, whoever else does too)."""
     with database().transaction() as session:
-        result = sla_sweep.sweep(session, clock.now(), [clock_id])
+        now = clock.now()
+        result = sla_sweep.sweep(session, now, [clock_id])
+        notices.on_clocks(session, result.warned, result.breached, now)
     return {"warned": result.warned, "breached": result.breached}
 
 
 def sweep_all() -> dict[str, int]:
     """The safety net: clocks whose instant passed without their timer (lost job, flush)."""
     with database().transaction() as session:
-        result = sla_sweep.sweep(session, clock.now())
+        now = clock.now()
+        result = sla_sweep.sweep(session, now)
+        notices.on_clocks(session, result.warned, result.breached, now)
     return {"warned": len(result.warned), "breached": len(result.breached)}
 
 

@@ -3,6 +3,7 @@
 from itsm.db import Base
 from itsm.models.contract import ConfigurationItem, Contract, District, Institution
 from itsm.models.idempotency import IdempotencyRecord
+from itsm.models.notification import ContractContact, InboundMessage, Notification
 from itsm.models.outbox import OutboxMessage
 from itsm.models.sla import CalendarYear, Clock, ClockEvent, SlaPolicy
 from itsm.models.ticket import Attachment, Comment, Ticket, TicketEvent, TicketSerial
@@ -31,11 +32,14 @@ __all__ = [
     "Comment",
     "ConfigurationItem",
     "Contract",
+    "ContractContact",
     "District",
     "DistrictTier",
     "IdempotencyRecord",
+    "InboundMessage",
     "Institution",
     "InstitutionKind",
+    "Notification",
     "OutboxMessage",
     "Priority",
     "Role",

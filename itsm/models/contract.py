@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import JSON, Float, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -19,6 +21,8 @@ class Contract(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     service_hours: Mapped[str] = mapped_column(String(200))
     calendar: Mapped[str] = mapped_column(String(64), default="cn-5x8")
+    notification_settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Overrides of the notification defaults (`itsm.services.notices.DEFAULTS`)."""
 
 
 class District(Base):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from itsm import clock
 from itsm.errors import TransitionRefused
 from itsm.models import Role, Ticket
-from itsm.services import sla
+from itsm.services import notices, sla
 from itsm.services.access import Actor
 from itsm.services.tickets import (
     check_assignee,
@@ -137,6 +137,9 @@ def fire(
     sla.on_transition(session, ticket, trigger, now)
     if "assignee" in data:
         refresh_references(session, ticket)
+        if trigger != "dispatch" and ticket.assignee_id != actor.user_id:
+            notices.on_assigned(session, ticket, now)
+    notices.on_transition(session, ticket, trigger, now)
     return ticket
 
 

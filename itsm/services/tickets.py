@@ -25,7 +25,7 @@ from itsm.models import (
     TicketSerial,
     User,
 )
-from itsm.services import sla
+from itsm.services import notices, sla
 from itsm.services.access import Actor, institution_scope, ticket_scope
 from itsm.services.directory import like_pattern
 
@@ -205,6 +205,9 @@ def create_ticket(
     session.flush()
     record_event(session, ticket, actor, "created", at=now, to_state=ticket.state)
     sla.open_clocks(session, ticket, now)
+    notices.on_ticket_opened(session, ticket, now)
+    if assignee is not None and assignee.id != actor.user_id:
+        notices.on_assigned(session, ticket, now)
     if idempotency_key:
         session.add(
             IdempotencyRecord(
@@ -282,6 +285,8 @@ def update_ticket(
     session.flush()
     sla.retarget(session, ticket, diff, now)
     refresh_references(session, ticket)
+    if "assignee_id" in diff and ticket.assignee_id not in (None, actor.user_id):
+        notices.on_assigned(session, ticket, now)
     return ticket
 
 

@@ -1,0 +1,324 @@
+"""Who is told what: notification rows and their jobs, written with the event that causes them.
+
+Each event has audiences (the ticket's reporter, its engineer, the contract's on-duty engineer,
+supervisor, project manager, its WeChat group); each audience resolves to people and each person
+to one channel: WeChat Work when they have an id, else SMS to a mobile number, else a row that
+records why nobody was told. Messages that are not urgent wait for the contract's next working
+period (quiet hours). The text is rendered when sent, from the facts kept in `context`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from itsm import outbox
+from itsm.models import Clock, Contract, ContractContact, Notification, Priority, Ticket, User
+from itsm.models.notification import PENDING, SKIPPED
+from itsm.models.types import Channel
+from itsm.services import calendars
+
+EVENTS = (
+    "ticket_opened",
+    "ticket_assigned",
+    "ticket_dispatched",
+    "p1_opened",
+    "sla_warning",
+    "sla_breach",
+    "ticket_resolved",
+)
+AUDIENCES = ("reporter", "assignee", "on_duty", "supervisor", "project_manager", "group")
+DUTIES = ("on_duty", "supervisor", "project_manager")
+
+DEFAULTS: dict[str, Any] = {
+    "events": {
+        "ticket_opened": ["reporter"],
+        "ticket_assigned": ["assignee"],
+        "ticket_dispatched": ["assignee"],
+        "p1_opened": ["on_duty", "group"],
+        "sla_warning": ["assignee", "supervisor"],
+        "sla_breach": ["assignee", "supervisor", "project_manager"],
+        "ticket_resolved": ["reporter"],
+    },
+    "wechat_fallback_minutes": 10,
+    "fallback_priorities": ["P1", "P2"],
+    "robot_key": "",
+    "lang": "zh_CN",
+}
+"""Per contract, `Contract.notification_settings` overrides any of these keys (and any event)."""
+
+_MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+
+
+def settings_of(contract: Contract) -> dict[str, Any]:
+    own = contract.notification_settings or {}
+    merged = {**DEFAULTS, **{k: v for k, v in own.items() if k != "events"}}
+    merged["events"] = {**DEFAULTS["events"], **own.get("events", {})}
+    return merged
+
+
+def mobile_number(phone: str | None) -> str | None:
+    """The +86 mobile number in `phone`, or None for a landline, an extension or nothing."""
+    digits = re.sub(r"[\s\-()]", "", phone or "")
+    match = _MOBILE.match(digits)
+    return f"+86{match.group(1)}" if match else None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    audience: str
+    channel: str
+    address: str
+    user_id: int | None = None
+    skip_reason: str | None = None
+    mobile: str | None = None
+    """The person's mobile number, for SMS when WeChat fails."""
+
+    @property
+    def ident(self) -> str:
+        return f"u{self.user_id}" if self.user_id else (self.address or "none")
+
+
+def person(audience: str, user: User) -> Recipient:
+    """One person's channel: WeChat Work if they have an id, else SMS to their mobile."""
+    if not user.active:
+        return Recipient(audience, "-", "", user.id, f"user {user.username} is inactive")
+    mobile = mobile_number(user.phone)
+    if user.wechat_user_id:
+        return Recipient(audience, "wechat_app", user.wechat_user_id, user.id, mobile=mobile)
+    if mobile:
+        return Recipient(audience, "sms", mobile, user.id)
+    reason = f"user {user.username} has neither a WeChat Work id nor a mobile number"
+    return Recipient(audience, "-", "", user.id, reason)
+
+
+def contacts(session: Session, contract_id: int, duty: str) -> list[User]:
+    return list(
+        session.scalars(
+            select(User)
+            .join(ContractContact, ContractContact.user_id == User.id)
+            .where(ContractContact.contract_id == contract_id, ContractContact.duty == duty)
+            .order_by(User.id)
+        )
+    )
+
+
+def recipients(
+    session: Session, audience: str, ticket: Ticket, config: Mapping[str, Any]
+) -> list[Recipient]:
+    if audience == "reporter":
+        creator = ticket.created_by if ticket.channel == Channel.WECHAT else None
+        if creator is not None and creator.wechat_user_id:
+            return [person(audience, creator)]
+        mobile = mobile_number(ticket.reporter_phone)
+        if mobile is None:
+            reason = "the reporter gave no mobile number" if not ticket.reporter_phone else (
+                "the reporter's phone is not a mobile number"
+            )
+            return [Recipient(audience, "-", "", None, reason)]
+        return [Recipient(audience, "sms", mobile)]
+    if audience == "assignee":
+        if ticket.assignee is None:
+            return [Recipient(audience, "-", "", None, "the ticket has no engineer")]
+        return [person(audience, ticket.assignee)]
+    if audience in DUTIES:
+        people = contacts(session, ticket.contract_id, audience)
+        if not people:
+            reason = f"contract {ticket.contract.code} names no {audience.replace('_', ' ')}"
+            return [Recipient(audience, "-", "", None, reason)]
+        return [person(audience, user) for user in people]
+    if audience == "group":
+        key = str(config.get("robot_key") or "")
+        if not key:
+            reason = f"contract {ticket.contract.code} has no WeChat group robot"
+            return [Recipient(audience, "-", "", None, reason)]
+        return [Recipient(audience, "wechat_robot", key)]
+    raise ValueError(f"unknown audience {audience!r}")
+
+
+def _context(ticket: Ticket, clock_row: Clock | None) -> dict[str, Any]:
+    zone = ZoneInfo(ticket.contract.timezone)
+    context: dict[str, Any] = {
+        "ticket_id": ticket.id,
+        "number": ticket.number,
+        "institution": ticket.institution.name,
+        "title": ticket.title,
+        "priority": str(ticket.priority),
+        "state": ticket.state,
+        "engineer": ticket.assignee.display_name if ticket.assignee else "",
+        "contract": ticket.contract.code,
+        "clock": "",
+        "due_at": "",
+    }
+    if clock_row is not None:
+        context["clock"] = clock_row.metric
+        context["due_at"] = clock_row.due_at.astimezone(zone).strftime("%m-%d %H:%M")
+    return context
+
+
+def _is_urgent(event: str, ticket: Ticket, audience: str, clock_row: Clock | None) -> bool:
+    """P1 tickets, breaches of round-the-clock clocks and on-duty messages never wait."""
+    if ticket.priority == Priority.P1 or audience == "on_duty":
+        return True
+    return event == "sla_breach" and clock_row is not None and clock_row.meter == "24x7"
+
+
+def _quiet_until(session: Session, contract: Contract, now: datetime) -> datetime | None:
+    calendar = calendars.builtin_calendar(contract.calendar, calendars.schedule_book(session))
+    return None if calendar.is_open(now) else calendar.next_open(now)
+
+
+def emit(
+    session: Session,
+    event: str,
+    ticket: Ticket,
+    now: datetime,
+    cause: str,
+    clock_row: Clock | None = None,
+) -> list[Notification]:
+    """Record the event's notifications and their delivery jobs, in the caller's transaction.
+
+    `cause` makes the idempotency keys: emitting the same cause twice records nothing new.
+    """
+    config = settings_of(ticket.contract)
+    audiences: Iterable[str] = config["events"].get(event, ())
+    context = _context(ticket, clock_row)
+    quiet_until: datetime | None = None
+    quiet_checked = False
+    rows = []
+    for audience in audiences:
+        for recipient in recipients(session, audience, ticket, config):
+            key = f"{cause}:{audience}:{recipient.ident}:{recipient.channel}"
+            urgent = _is_urgent(event, ticket, audience, clock_row)
+            if not urgent and not quiet_checked and recipient.skip_reason is None:
+                quiet_until, quiet_checked = _quiet_until(session, ticket.contract, now), True
+            row = _row(event, ticket, recipient, key, context, config, now)
+            row.urgent = urgent
+            if recipient.skip_reason is None:
+                row.not_before = None if urgent else quiet_until
+                if _falls_back(recipient, ticket, config):
+                    start = row.not_before or now
+                    row.fallback_at = start + timedelta(minutes=config["wechat_fallback_minutes"])
+            rows.append(row)
+    return record(session, rows)
+
+
+def _row(
+    event: str,
+    ticket: Ticket,
+    recipient: Recipient,
+    key: str,
+    context: dict[str, Any],
+    config: Mapping[str, Any],
+    now: datetime,
+) -> Notification:
+    skipped = recipient.skip_reason is not None
+    return Notification(
+        key=key,
+        event=event,
+        ticket_id=ticket.id,
+        contract_id=ticket.contract_id,
+        user_id=recipient.user_id,
+        audience=recipient.audience,
+        channel=recipient.channel,
+        address=recipient.address,
+        lang=config["lang"],
+        context=context,
+        status=SKIPPED if skipped else PENDING,
+        skip_reason=recipient.skip_reason,
+        attempts=0,
+        urgent=False,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _falls_back(recipient: Recipient, ticket: Ticket, config: Mapping[str, Any]) -> bool:
+    """A WeChat message on a P1/P2 ticket to someone who also has a mobile number."""
+    return (
+        recipient.channel == "wechat_app"
+        and recipient.mobile is not None
+        and str(ticket.priority) in config["fallback_priorities"]
+    )
+
+
+def record(session: Session, rows: list[Notification]) -> list[Notification]:
+    """Add the rows that are new (by key) and an outbox job for each one to send."""
+    if not rows:
+        return []
+    existing = set(
+        session.scalars(select(Notification.key).where(Notification.key.in_([r.key for r in rows])))
+    )
+    fresh = [r for r in rows if r.key not in existing]
+    for row in fresh:
+        session.add(row)
+        if row.status == PENDING:
+            schedule(session, row.key, 1, row.not_before)
+            if row.fallback_at is not None:
+                outbox.add(
+                    session,
+                    f"notify-fallback:{row.key}",
+                    "notification_fallback",
+                    {"key": row.key},
+                    row.fallback_at,
+                    known_new=True,
+                )
+    return fresh
+
+
+def schedule(session: Session, key: str, attempt: int, at: datetime | None) -> None:
+    """An outbox job for a notification's attempt (at `at`, or at once)."""
+    outbox.add(session, f"notify:{key}:{attempt}", "notification", {"key": key}, at, True)
+
+
+def on_ticket_opened(session: Session, ticket: Ticket, now: datetime) -> None:
+    emit(session, "ticket_opened", ticket, now, f"ticket_opened:t{ticket.id}")
+    if ticket.priority == Priority.P1:
+        emit(session, "p1_opened", ticket, now, f"p1_opened:t{ticket.id}")
+
+
+_TRIGGER_EVENTS = {"dispatch": "ticket_dispatched", "resolve": "ticket_resolved"}
+
+
+def on_transition(session: Session, ticket: Ticket, trigger: str, now: datetime) -> None:
+    event = _TRIGGER_EVENTS.get(trigger)
+    if event:
+        emit(session, event, ticket, now, f"{event}:t{ticket.id}:v{ticket.version}")
+
+
+def on_assigned(session: Session, ticket: Ticket, now: datetime) -> None:
+    cause = f"ticket_assigned:t{ticket.id}:u{ticket.assignee_id}:v{ticket.version}"
+    emit(session, "ticket_assigned", ticket, now, cause)
+
+
+def on_clocks(
+    session: Session, warned: Iterable[int], breached: Iterable[int], now: datetime
+) -> int:
+    """Warnings and breaches the SLA sweep just marked; returns how many rows were recorded."""
+    marked = [("sla_warning", i) for i in warned] + [("sla_breach", i) for i in breached]
+    if not marked:
+        return 0
+    clocks = {
+        c.id: c
+        for c in session.scalars(select(Clock).where(Clock.id.in_([i for _, i in marked])))
+    }
+    tickets = {
+        t.id: t
+        for t in session.scalars(
+            select(Ticket).where(Ticket.id.in_({c.ticket_id for c in clocks.values()}))
+        )
+    }
+    count = 0
+    for event, clock_id in marked:
+        clock_row = clocks[clock_id]
+        ticket = tickets[clock_row.ticket_id]
+        cause = f"{event}:c{clock_id}"
+        count += len(emit(session, event, ticket, now, cause, clock_row))
+    return count

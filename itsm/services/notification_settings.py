@@ -1,0 +1,51 @@
+"""A contract's notification settings (as data) and its contacts: on duty, supervisor, manager."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from itsm.errors import Forbidden, InvalidInput
+from itsm.models import ContractContact, Role, User
+from itsm.services import notices
+from itsm.services.access import Actor
+from itsm.services.directory import get_contract
+
+
+def read(session: Session, actor: Actor, code: str) -> dict[str, Any]:
+    contract = get_contract(session, actor, code)
+    rows = session.execute(
+        select(ContractContact.duty, User.username)
+        .join(User, User.id == ContractContact.user_id)
+        .where(ContractContact.contract_id == contract.id)
+        .order_by(User.username)
+    ).all()
+    people: dict[str, list[str]] = {duty: [] for duty in notices.DUTIES}
+    for duty, username in rows:
+        people[duty].append(username)
+    return {"settings": notices.settings_of(contract), "contacts": people}
+
+
+def write(session: Session, actor: Actor, code: str, document: dict[str, Any]) -> dict[str, Any]:
+    """Replace the settings and contacts; contacts must be staff of this contract."""
+    if actor.role not in (Role.ADMIN, Role.MANAGER):
+        raise Forbidden("only an admin or the contract's manager may change its notifications")
+    contract = get_contract(session, actor, code)
+    contacts: dict[str, list[str]] = document["contacts"]
+    names = {name for people in contacts.values() for name in people}
+    users = {
+        u.username: u for u in session.scalars(select(User).where(User.username.in_(names)))
+    }
+    for name in sorted(names):
+        user = users.get(name)
+        if user is None or user.role == Role.REQUESTER or contract.id not in user.contract_ids:
+            raise InvalidInput(f"{name} is not a member of staff on contract {code}")
+    contract.notification_settings = document["settings"]
+    session.execute(delete(ContractContact).where(ContractContact.contract_id == contract.id))
+    for duty, people in contacts.items():
+        for name in dict.fromkeys(people):
+            session.add(ContractContact(contract_id=contract.id, duty=duty, user_id=users[name].id))
+    session.flush()
+    return read(session, actor, code)
