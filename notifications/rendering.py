@@ -1,6 +1,6 @@
 """Notification texts from Jinja2 templates, one per event, channel family and language.
 
-templates/notifications/<event>.<sms|wechat>.<zh_CN|en>.txt. A template may `{% set title %}`
+templates/notifications/<event>.<sms|wechat>.<zh_CN|en>.txt. A template may `{% set card_title %}`
 (exported as the textcard title) and branch on `markdown` (the group robot). SMS templates
 see only the fields an SMS may carry (no names, no URL), and the title is shortened with "…"
 until the whole text fits two SMS segments.
@@ -28,6 +28,17 @@ EVENTS = (
     "sla_breach",
     "ticket_resolved",
 )
+_BASE_KEYS = frozenset({"number", "institution", "title", "priority", "url"})
+# The context keys each event's templates use (SMS templates use a subset: see SMS_KEYS).
+EVENT_KEYS: dict[str, frozenset[str]] = {
+    "ticket_opened": _BASE_KEYS,
+    "ticket_assigned": _BASE_KEYS | {"engineer"},
+    "ticket_dispatched": _BASE_KEYS | {"engineer"},
+    "p1_opened": _BASE_KEYS,
+    "sla_warning": _BASE_KEYS | {"clock", "due_at"},
+    "sla_breach": _BASE_KEYS | {"clock", "due_at"},
+    "ticket_resolved": _BASE_KEYS,
+}
 LANGUAGES = ("zh_CN", "en")
 SMS_MAX_CHARS = 140  # two 70-character (UCS-2) segments
 ELLIPSIS = "…"
@@ -102,7 +113,7 @@ def render(
 
 def _render(template: jinja2.Template, values: Mapping[str, Any]) -> RenderedText:
     module = template.make_module(dict(values))
-    title = str(getattr(module, "title", "")).strip()
+    title = str(getattr(module, "card_title", "")).strip()
     return RenderedText(body=str(module).strip(), title=title)
 
 
