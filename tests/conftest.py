@@ -6,9 +6,12 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
@@ -108,3 +111,24 @@ def world(db: Database) -> World:
 def other_world(db: Database) -> World:
     """A second, unrelated contract: what nobody in `world` may see."""
     return build_world(db)
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+@pytest.fixture
+def travel() -> Iterator[Any]:
+    """Move the service's clock: `travel("2025-10-01T10:00:00+08:00")`; it stands still."""
+    machines: list[time_machine.travel] = []
+
+    def to(when: str | datetime) -> None:
+        if machines:
+            machines.pop().stop()
+        machine = time_machine.travel(at(when) if isinstance(when, str) else when, tick=False)
+        machine.start()
+        machines.append(machine)
+
+    yield to
+    if machines:
+        machines.pop().stop()

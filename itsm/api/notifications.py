@@ -72,9 +72,7 @@ class SettingsSchema(Schema):
 class ContactsSchema(Schema):
     on_duty = fields.List(fields.String(validate=validate.Length(1, 64)), load_default=list)
     supervisor = fields.List(fields.String(validate=validate.Length(1, 64)), load_default=list)
-    project_manager = fields.List(
-        fields.String(validate=validate.Length(1, 64)), load_default=list
-    )
+    project_manager = fields.List(fields.String(validate=validate.Length(1, 64)), load_default=list)
 
 
 class ContractNotificationsSchema(Schema):

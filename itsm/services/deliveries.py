@@ -22,8 +22,6 @@ from itsm.services import notices, tickets
 from itsm.services.access import Actor
 from notifications import DeliveryError, Message, Receipt, RetryableDeliveryError, render
 
-_FAMILY = {"sms": "sms", "wechat_app": "wechat", "wechat_robot": "wechat"}
-
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -57,18 +55,17 @@ def claim(session: Session, key: str, now: datetime, lease: timedelta) -> Notifi
     )
     if taken.rowcount != 1:  # type: ignore[attr-defined]
         return None
-    return session.scalars(
-        select(Notification).where(Notification.key == key).execution_options(populate_existing=True)
-    ).one()
+    fresh = select(Notification).where(Notification.key == key)
+    return session.scalars(fresh.execution_options(populate_existing=True)).one()
 
 
 def message_for(row: Notification, public_url: str) -> Message:
     """Render the row's text in its language for its channel (raises on a template error)."""
-    link = f"{public_url.rstrip('/')}/tickets/{row.ticket_id}" if public_url and row.ticket_id else ""
-    context = {**row.context, "url": link, "markdown": row.channel == "wechat_robot"}
-    text = render(row.event, _FAMILY[row.channel], context, row.lang)
+    base = public_url.rstrip("/")
+    link = f"{base}/tickets/{row.ticket_id}" if base and row.ticket_id else ""
+    text = render(row.event, row.channel, {**row.context, "url": link}, row.lang)
     if row.channel == "sms":
-        callback = f"{public_url.rstrip('/')}/hooks/twilio/status" if public_url else ""
+        callback = f"{base}/hooks/twilio/status" if base else ""
         return Message("sms", row.address, text.body, status_callback=callback)
     if row.channel == "wechat_robot":
         return Message("wechat_robot", row.address, text.body, format="markdown")

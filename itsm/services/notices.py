@@ -119,8 +119,10 @@ def recipients(
             return [person(audience, creator)]
         mobile = mobile_number(ticket.reporter_phone)
         if mobile is None:
-            reason = "the reporter gave no mobile number" if not ticket.reporter_phone else (
-                "the reporter's phone is not a mobile number"
+            reason = (
+                "the reporter gave no mobile number"
+                if not ticket.reporter_phone
+                else ("the reporter's phone is not a mobile number")
             )
             return [Recipient(audience, "-", "", None, reason)]
         return [Recipient(audience, "sms", mobile)]
@@ -306,8 +308,7 @@ def on_clocks(
     if not marked:
         return 0
     clocks = {
-        c.id: c
-        for c in session.scalars(select(Clock).where(Clock.id.in_([i for _, i in marked])))
+        c.id: c for c in session.scalars(select(Clock).where(Clock.id.in_([i for _, i in marked])))
     }
     tickets = {
         t.id: t

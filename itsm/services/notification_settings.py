@@ -35,9 +35,7 @@ def write(session: Session, actor: Actor, code: str, document: dict[str, Any]) -
     contract = get_contract(session, actor, code)
     contacts: dict[str, list[str]] = document["contacts"]
     names = {name for people in contacts.values() for name in people}
-    users = {
-        u.username: u for u in session.scalars(select(User).where(User.username.in_(names)))
-    }
+    users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(names)))}
     for name in sorted(names):
         user = users.get(name)
         if user is None or user.role == Role.REQUESTER or contract.id not in user.contract_ids:

@@ -55,7 +55,11 @@ def add_comment(
     )
     _add_to_ticket(session, ticket, actor, comment, now)
     record_event(
-        session, ticket, actor, "comment", at=now,
+        session,
+        ticket,
+        actor,
+        "comment",
+        at=now,
         data={"comment_id": comment.id, "internal": internal},
     )
     return comment
@@ -154,7 +158,11 @@ def add_attachment(
     )
     _add_to_ticket(session, ticket, actor, attachment, now)
     record_event(
-        session, ticket, actor, "attachment", at=now,
+        session,
+        ticket,
+        actor,
+        "attachment",
+        at=now,
         data={"attachment_id": attachment.id, "filename": safe_name},
     )
     return attachment, stored.path

@@ -7,7 +7,7 @@ at once; the work happens in a job, after WeChat has had its answer.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -26,17 +26,20 @@ TITLE_LENGTH = 60
 
 def receive(session: Session, message: Received, now: datetime) -> InboundMessage | None:
     """Record a message and its processing job; None (and nothing written) for a re-delivery."""
+    msg_id = message.msg_id or (
+        f"{message.from_user}-{int(message.created_at.timestamp())}-{message.msg_type}"
+    )[:64]
     exists = select(InboundMessage.id).where(
-        InboundMessage.provider == "wechat", InboundMessage.provider_msg_id == message.msg_id
+        InboundMessage.provider == "wechat", InboundMessage.provider_msg_id == msg_id
     )
     if session.scalar(exists) is not None:
         return None
     row = InboundMessage(
         provider="wechat",
-        provider_msg_id=message.msg_id,
-        from_user=message.from_user,
-        msg_type=message.msg_type,
-        content=message.content,
+        provider_msg_id=msg_id,
+        from_user=message.from_user[:64],
+        msg_type=message.msg_type[:16],
+        content=message.content[:10_000],
         sent_at=message.created_at,
         received_at=now,
     )
@@ -46,7 +49,7 @@ def receive(session: Session, message: Received, now: datetime) -> InboundMessag
             session.flush()
     except IntegrityError:  # the same message, re-delivered while we were recording it
         return None
-    outbox.add(session, f"wechat-in:{message.msg_id}", "wechat_inbound", {"id": row.id}, None, True)
+    outbox.add(session, f"wechat-in:{row.id}", "wechat_inbound", {"id": row.id}, None, True)
     return row
 
 
@@ -87,11 +90,18 @@ def _handle(session: Session, row: InboundMessage, user: User | None) -> str:
             "channel": Channel.WECHAT,
             "reporter_name": user.display_name,
             "reporter_phone": user.phone or "",
-            "reported_at": min(row.sent_at, row.received_at),
+            "reported_at": _reported_at(row),
         },
     )
     row.ticket_id = created.ticket.id
     return "ticket_created"
+
+
+def _reported_at(row: InboundMessage) -> datetime:
+    """When the user wrote, if WeChat's timestamp is plausible; else when it reached us."""
+    if row.received_at - timedelta(days=1) < row.sent_at <= row.received_at:
+        return row.sent_at
+    return row.received_at
 
 
 def _open_ticket_named(session: Session, actor: Actor, content: str) -> Ticket | None:

@@ -2,40 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-import pytest
-import time_machine
 from flask.testing import FlaskClient
 
 from itsm import clock
 from itsm.db import Database
 from itsm.services import sla_sweep
 from sla_rules.policy import shipped_policy
+from tests.conftest import at
 from tests.factories import World, build_world, publish_shipped_policy
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-@pytest.fixture
-def travel() -> Iterator[Any]:
-    """Move the service's clock: `travel("2025-10-01T10:00:00+08:00")`."""
-    machines: list[time_machine.travel] = []
-
-    def to(when: str) -> None:
-        if machines:
-            machines.pop().stop()
-        machine = time_machine.travel(at(when), tick=False)
-        machine.start()
-        machines.append(machine)
-
-    yield to
-    if machines:
-        machines.pop().stop()
 
 
 def contract_world(db: Database, client: FlaskClient, code: str, **kwargs: Any) -> World:

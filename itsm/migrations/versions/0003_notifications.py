@@ -3,7 +3,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-23 14:25:21.587268
+Create Date: 2026-11-23 14:29:24.306077
 """
 
 from __future__ import annotations
@@ -73,9 +73,9 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=16), nullable=False),
         sa.Column("address", sa.String(length=128), nullable=False),
         sa.Column("lang", sa.String(length=8), nullable=False),
+        sa.Column("context", sa.JSON(), nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("url", sa.String(length=500), nullable=False),
         sa.Column("urgent", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
