@@ -127,7 +127,9 @@ def record_failure(
         row.title, row.body = message.title, message.body
     if error.retryable and attempt < retry.max_attempts:
         row.status = PENDING
-        row.not_before = now + retry.delay(attempt)
+        # RQ runs a scheduled job at whole seconds: round up, or it may come just too early.
+        later = now + retry.delay(attempt)
+        row.not_before = later + timedelta(microseconds=(1_000_000 - later.microsecond) % 1_000_000)
         notices.schedule(session, key, attempt + 1, row.not_before)
         return "retry"
     row.status = FAILED

@@ -26,9 +26,10 @@ TITLE_LENGTH = 60
 
 def receive(session: Session, message: Received, now: datetime) -> InboundMessage | None:
     """Record a message and its processing job; None (and nothing written) for a re-delivery."""
-    msg_id = message.msg_id or (
-        f"{message.from_user}-{int(message.created_at.timestamp())}-{message.msg_type}"
-    )[:64]
+    msg_id = (
+        message.msg_id
+        or (f"{message.from_user}-{int(message.created_at.timestamp())}-{message.msg_type}")[:64]
+    )
     exists = select(InboundMessage.id).where(
         InboundMessage.provider == "wechat", InboundMessage.provider_msg_id == msg_id
     )
