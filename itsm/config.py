@@ -26,6 +26,8 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     max_attachment_bytes: int = 10 * 1024 * 1024
     log_level: str = "INFO"
+    signin_max_failures: int = 5
+    signin_window_seconds: int = 900
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -41,6 +43,12 @@ class Settings:
                 _env("MAX_ATTACHMENT_BYTES", str(cls.max_attachment_bytes))
             ),
             "log_level": _env("LOG_LEVEL", cls.log_level),
+            "signin_max_failures": int(
+                _env("SIGNIN_MAX_FAILURES", str(cls.signin_max_failures))
+            ),
+            "signin_window_seconds": int(
+                _env("SIGNIN_WINDOW_SECONDS", str(cls.signin_window_seconds))
+            ),
         }
         known = {f.name for f in fields(cls)}
         values.update({k: v for k, v in overrides.items() if k in known})

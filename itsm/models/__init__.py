@@ -17,6 +17,7 @@ from itsm.models.types import (
     TicketKind,
 )
 from itsm.models.user import ApiToken, User, user_contract
+from itsm.models.web import FormSubmission, SignInFailure
 
 __all__ = [
     "ApiToken",
@@ -32,6 +33,7 @@ __all__ = [
     "ConfigurationItem",
     "Contract",
     "District",
+    "FormSubmission",
     "DistrictTier",
     "IdempotencyRecord",
     "Institution",
@@ -39,6 +41,7 @@ __all__ = [
     "OutboxMessage",
     "Priority",
     "Role",
+    "SignInFailure",
     "SlaPolicy",
     "Ticket",
     "TicketEvent",
