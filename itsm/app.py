@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, redirect
+from flask import Flask
 from redis import Redis
 
 import templates
@@ -44,9 +44,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from itsm.api.base import init_api
 
     init_api(app)
+    from itsm.web import init_web
 
-    @app.get("/")
-    def index() -> Any:
-        return redirect("/api/v1/docs")
-
+    init_web(app)
     return app
