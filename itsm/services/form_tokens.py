@@ -46,7 +46,5 @@ def record(
     session: Session, actor: Actor, token: str, outcome: dict[str, Any], now: datetime
 ) -> None:
     """Record the step's outcome with its token (in the step's own transaction)."""
-    session.add(
-        FormSubmission(user_id=actor.user_id, token=token, outcome=outcome, created_at=now)
-    )
+    session.add(FormSubmission(user_id=actor.user_id, token=token, outcome=outcome, created_at=now))
     session.flush()

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from itsm import migrate
@@ -43,9 +44,9 @@ NEAR = {"latitude": 39.919, "longitude": 116.4, "accuracy": 15}
 if not os.path.exists(CHROMIUM):
     if os.environ.get("CI"):
         raise RuntimeError(f"{CHROMIUM} is missing: `make test` installs it (as root)")
-    pytest.skip(f"{CHROMIUM} is missing: run `make test` as root to install it", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
+    pytest.skip(
+        f"{CHROMIUM} is missing: run `make test` as root to install it", allow_module_level=True
+    )
 
 
 @dataclass
@@ -83,7 +84,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         yield chromium
         chromium.close()
