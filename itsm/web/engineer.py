@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import render_template
@@ -16,7 +16,7 @@ from itsm.web.common import area, current_actor, signed_in
 from workflows.ticket import OPEN_STATES, RESOLVED
 
 bp = area("engineer", __name__)
-FAR_FUTURE = datetime.max.replace(tzinfo=clock.now().tzinfo)
+FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
 
 @bp.get("/my")
