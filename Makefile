@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint clean chromium catalog
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +23,29 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	$(BIN)/itsm demo --port $(PORT)
 
-## make test: install the test dependencies and run the whole suite
-test: $(VENV)/.test-installed
+## make test: install the test dependencies (and Debian's chromium for the browser tests), run all
+test: $(VENV)/.test-installed chromium
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# The browser tests drive Debian's chromium through Playwright (no browser download).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's chromium (and CJK fonts) for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends chromium fonts-noto-cjk >/dev/null; \
+	  else \
+	    echo "/usr/bin/chromium is missing and this is not root: run" \
+	      "'sudo apt-get install --no-install-recommends chromium fonts-noto-cjk';" \
+	      "the browser tests are skipped until then"; \
+	  fi; \
+	fi
+
+## make catalog: extract the pages' messages, merge them into the catalogues, compile the .mo
+catalog: $(VENV)/.test-installed
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -o itsm/translations/messages.pot .
+	$(BIN)/pybabel update -q -i itsm/translations/messages.pot -d itsm/translations
+	$(BIN)/pybabel compile -d itsm/translations --statistics
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .

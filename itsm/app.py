@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, redirect
+from flask import Flask
 from redis import Redis
 
 import templates
@@ -43,12 +43,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     from itsm import hooks
     from itsm.api.base import init_api
+    from itsm.web import init_web
 
     init_api(app)
     app.register_blueprint(hooks.blp)
-
-    @app.get("/")
-    def index() -> Any:
-        return redirect("/api/v1/docs")
-
+    init_web(app)
     return app

@@ -80,7 +80,7 @@ def demo(port: int, no_serve: bool) -> None:
         return
     from itsm.app import create_app
 
-    click.echo(f"serving on http://127.0.0.1:{port}/ (API docs at /api/v1/docs); Ctrl-C stops")
+    click.echo(f"sign in at http://127.0.0.1:{port}/ (API docs at /api/v1/docs); Ctrl-C stops")
     create_app(settings).run(host="127.0.0.1", port=port, threaded=True)
 
 

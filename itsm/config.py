@@ -41,6 +41,8 @@ class Settings:
     notify_max_attempts: int = 5
     notify_retry_backoff: str = "30,120,600,1800"
     notify_lease_seconds: int = 120
+    signin_max_failures: int = 5
+    signin_window_seconds: int = 900
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

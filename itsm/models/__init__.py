@@ -18,6 +18,7 @@ from itsm.models.types import (
     TicketKind,
 )
 from itsm.models.user import ApiToken, User, user_contract
+from itsm.models.web import FormSubmission, SignInFailure
 
 __all__ = [
     "ApiToken",
@@ -34,6 +35,7 @@ __all__ = [
     "Contract",
     "ContractContact",
     "District",
+    "FormSubmission",
     "DistrictTier",
     "IdempotencyRecord",
     "InboundMessage",
@@ -43,6 +45,7 @@ __all__ = [
     "OutboxMessage",
     "Priority",
     "Role",
+    "SignInFailure",
     "SlaPolicy",
     "Ticket",
     "TicketEvent",

@@ -1,0 +1,149 @@
+"""What every page area shares: the signed-in user, CSRF, role checks, errors, form tokens."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from itsm import clock
+from itsm.api.base import db_session
+from itsm.errors import ItsmError
+from itsm.models import Role, User
+from itsm.services import form_tokens, signin
+from itsm.services.access import Actor
+
+csrf = CSRFProtect()
+F = TypeVar("F", bound=Callable[..., Any])
+STAFF = (Role.AGENT, Role.MANAGER, Role.ADMIN)
+
+
+def area(name: str, import_name: str) -> Blueprint:
+    """A blueprint of pages: loads the session's user, checks CSRF on every POST."""
+    bp = Blueprint(name, import_name)
+    bp.before_request(_load_user_and_check_csrf)
+    bp.register_error_handler(ItsmError, _itsm_error)
+    bp.register_error_handler(CSRFError, _csrf_error)
+    bp.register_error_handler(StaleDataError, _stale_error)
+    return bp
+
+
+def _load_user_and_check_csrf() -> None:
+    g.user = None
+    user_id = session.get("uid")
+    if isinstance(user_id, int):
+        user = signin.active_user(db_session(), user_id)
+        if user is None:
+            session.clear()
+        else:
+            g.user, g.actor = user, Actor.of(user)
+    if request.method == "POST":
+        csrf.protect()
+
+
+def current_user() -> User | None:
+    return g.get("user")
+
+
+def current_actor() -> Actor:
+    return g.actor  # type: ignore[no-any-return]
+
+
+def signed_in(*roles: Role) -> Callable[[F], F]:
+    """Pages for signed-in users (of these roles, if any are named)."""
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if user is None:
+                return redirect(url_for("auth.signin", next=request.full_path.rstrip("?")))
+            if roles and user.role not in roles:
+                return error_page(403, _("This page is not for your role."))
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def error_page(status: int, message: str) -> Any:
+    return render_template("web/error.html", status=status, message=message), status
+
+
+def _itsm_error(error: ItsmError) -> Any:
+    db_session().rollback()
+    _remove_written_files()
+    return error_page(error.status, error.message)
+
+
+def _csrf_error(error: CSRFError) -> Any:
+    message = _(
+        "The form was sent without a valid security token (CSRF). "
+        "Reload the page and send the form again."
+    )
+    return error_page(400, message)
+
+
+def _stale_error(_error: StaleDataError) -> Any:
+    db_session().rollback()
+    _remove_written_files()
+    return error_page(412, _("Someone changed this ticket at the same time; reload it."))
+
+
+def written_file(path: Path) -> None:
+    """A file this request wrote, removed if the request's transaction does not commit."""
+    g.setdefault("written_files", []).append(path)
+
+
+def _remove_written_files() -> None:
+    for path in g.pop("written_files", []):
+        path.unlink(missing_ok=True)
+
+
+def once(step: Callable[[], tuple[str, str]]) -> Any:
+    """Do a form's step once per one-time token; a resend shows the first outcome.
+
+    `step` does the work in the request's session and returns (url to go to, message).
+    """
+    token = form_tokens.check(request.form.get("form_token"))
+    session_, actor = db_session(), current_actor()
+    outcome = form_tokens.replay(session_, actor, token)
+    replayed = outcome is not None
+    if outcome is None:
+        try:
+            url, message = step()
+            outcome = {"url": url, "message": message}
+            form_tokens.record(session_, actor, token, outcome, clock.now())
+            session_.commit()
+        except (IntegrityError, StaleDataError, ItsmError):
+            # A racing resend may have committed first (its ticket version or its token).
+            session_.rollback()
+            _remove_written_files()
+            outcome = form_tokens.replay(session_, actor, token)
+            if outcome is None:
+                raise
+            replayed = True
+        g.pop("written_files", None)
+    if replayed:
+        flash(_("This form was already sent; here is the result of the first time."), "info")
+    flash(outcome["message"], "success")
+    return redirect(outcome["url"])
+
+
+def new_form_token() -> str:
+    return form_tokens.new_token()
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """A local path to go to after signing in (never another site)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default

@@ -1,0 +1,144 @@
+"""Words the pages show for stored values (states, triggers, clocks), and display filters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app, g, url_for
+from flask_babel import lazy_gettext as _l
+
+from itsm.models import Role
+
+STATES = {
+    "new": _l("New"),
+    "acknowledged": _l("Acknowledged"),
+    "in_progress": _l("In progress (remote)"),
+    "dispatched": _l("Dispatched"),
+    "en_route": _l("On the way"),
+    "on_site": _l("On site"),
+    "restored": _l("Workaround running"),
+    "waiting_customer": _l("Waiting for the customer"),
+    "resolved": _l("Resolved"),
+    "closed": _l("Closed"),
+    "cancelled": _l("Cancelled"),
+}
+TRIGGERS = {
+    "acknowledge": _l("Accept"),
+    "start_remote": _l("Start remote work"),
+    "dispatch": _l("Dispatch on site"),
+    "depart": _l("Depart"),
+    "arrive": _l("Arrive (check in)"),
+    "restore": _l("Restore (workaround running)"),
+    "resolve": _l("Resolve"),
+    "wait_customer": _l("Wait for the customer"),
+    "resume": _l("Resume"),
+    "reopen": _l("Reopen: not fixed"),
+    "close": _l("Confirm the fix and close"),
+    "cancel": _l("Cancel the ticket"),
+}
+METRICS = {
+    "response": _l("Response"),
+    "arrival": _l("Arrival on site"),
+    "restore": _l("Restore"),
+    "resolution": _l("Resolution"),
+}
+CLOCK_STATUSES = {
+    "running": _l("running"),
+    "paused": _l("paused"),
+    "met": _l("met"),
+    "breached": _l("breached"),
+    "cancelled": _l("cancelled"),
+}
+KINDS = {
+    "incident": _l("Fault"),
+    "request": _l("Service request"),
+    "consultation": _l("Question"),
+}
+PRIORITIES = {
+    "P1": _l("P1 critical"),
+    "P2": _l("P2 high"),
+    "P3": _l("P3 normal"),
+    "P4": _l("P4 low"),
+}
+CATEGORIES = {
+    "software": _l("Software"),
+    "hardware": _l("Hardware"),
+    "network": _l("Network"),
+    "database": _l("Database"),
+    "data": _l("Data"),
+    "training": _l("Training"),
+    "other": _l("Other"),
+}
+ROLES = {
+    "agent": _l("Hotline agent"),
+    "engineer": _l("Engineer"),
+    "requester": _l("Hospital IT"),
+    "manager": _l("Manager"),
+    "admin": _l("Administrator"),
+}
+EVENT_KINDS = {
+    "created": _l("logged"),
+    "updated": _l("edited"),
+    "assigned": _l("assigned"),
+    "comment": _l("commented"),
+    "attachment": _l("attached a file"),
+}
+
+
+def label(value: Any, table: str) -> str:
+    """The shown word for a stored value (the value itself when none is known)."""
+    key = str(getattr(value, "value", value))
+    return str(_TABLES[table].get(key, key))
+
+
+_TABLES: dict[str, dict[str, Any]] = {
+    "state": STATES,
+    "trigger": TRIGGERS,
+    "metric": METRICS,
+    "clock": CLOCK_STATUSES,
+    "kind": KINDS,
+    "priority": PRIORITIES,
+    "category": CATEGORIES,
+    "role": ROLES,
+    "event": EVENT_KINDS,
+}
+
+
+def local(value: datetime | None, timezone: str | None = None) -> str:
+    """An instant as the contract's wall-clock time (default timezone when none is given)."""
+    if value is None:
+        return "—"
+    tz = ZoneInfo(timezone or current_app.config["ITSM_SETTINGS"].timezone)
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def iso(value: datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def hours_minutes(seconds: int | None) -> str:
+    if seconds is None:
+        return "—"
+    sign = "-" if seconds < 0 else ""
+    minutes = abs(int(seconds)) // 60
+    return f"{sign}{minutes // 60}:{minutes % 60:02d}"
+
+
+FILTERS = {"label": label, "local": local, "iso": iso, "hm": hours_minutes}
+
+
+def navigation() -> list[tuple[str, str, str]]:
+    """(endpoint, url, text) of the pages the signed-in user's role works in."""
+    user = g.get("user")
+    if user is None:
+        return []
+    items: list[tuple[str, Any]] = []
+    if user.role in (Role.AGENT, Role.MANAGER, Role.ADMIN):
+        items.append(("hotline.console", _l("Hotline console")))
+    if user.role in (Role.ENGINEER, Role.MANAGER, Role.ADMIN):
+        items.append(("engineer.my_work", _l("My work")))
+    if user.role == Role.REQUESTER:
+        items += [("portal.home", _l("Our requests")), ("portal.new", _l("New request"))]
+    return [(endpoint, url_for(endpoint), str(text)) for endpoint, text in items]
