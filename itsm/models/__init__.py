@@ -5,7 +5,14 @@ from itsm.models.contract import ConfigurationItem, Contract, District, Institut
 from itsm.models.idempotency import IdempotencyRecord
 from itsm.models.outbox import OutboxMessage
 from itsm.models.sla import CalendarYear, Clock, ClockEvent, SlaPolicy
-from itsm.models.ticket import Attachment, Comment, Ticket, TicketEvent, TicketSerial
+from itsm.models.ticket import (
+    TICKET_NUMBERS,
+    Attachment,
+    Comment,
+    Ticket,
+    TicketEvent,
+    TicketSerial,
+)
 from itsm.models.types import (
     BugClass,
     Category,
@@ -19,6 +26,7 @@ from itsm.models.types import (
 from itsm.models.user import ApiToken, User, user_contract
 
 __all__ = [
+    "TICKET_NUMBERS",
     "ApiToken",
     "Attachment",
     "Base",

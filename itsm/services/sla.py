@@ -78,20 +78,21 @@ def current_policy(session: Session, contract: Contract) -> SlaPolicy | None:
         .order_by(SlaPolicy.version.desc())
         .limit(1)
     )
-    if row is None:
-        document = _shipped(contract.code)
-        if document is None:
-            return None
-        try:
-            with session.begin_nested():  # another request may publish version 1 first
-                row = _publish(session, contract, copy.deepcopy(document), None, version=1)
-        except IntegrityError:
-            row = session.scalar(
-                select(SlaPolicy).where(
-                    SlaPolicy.contract_id == contract.id, SlaPolicy.version == 1
-                )
-            )
-    return row
+    return row or publish_shipped_policy(session, contract)
+
+
+def publish_shipped_policy(session: Session, contract: Contract) -> SlaPolicy | None:
+    """Version 1 from the shipped policy of a contract that has none published yet, if any."""
+    document = _shipped(contract.code)
+    if document is None:
+        return None
+    try:
+        with session.begin_nested():  # another request may publish version 1 first
+            return _publish(session, contract, copy.deepcopy(document), None, version=1)
+    except IntegrityError:
+        return session.scalar(
+            select(SlaPolicy).where(SlaPolicy.contract_id == contract.id, SlaPolicy.version == 1)
+        )
 
 
 @functools.cache
