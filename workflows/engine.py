@@ -69,6 +69,7 @@ class Workflow(Generic[F]):
         if unknown:
             raise ValueError(f"{name}: transitions name unknown guards {sorted(unknown)}")
         self._lock = threading.Lock()
+        self._allowed: dict[tuple[str, F], tuple[str, ...]] = {}
         self._machine = Machine(
             model=None,
             states=list(self.states),
@@ -112,13 +113,24 @@ class Workflow(Generic[F]):
         return self._role_of(facts) in self._roles.get(trigger, frozenset())
 
     def allowed(self, state: str, facts: F) -> list[str]:
-        """The triggers this actor may fire now, in declaration order."""
-        with self._bound(state, facts) as subject:
-            return [
-                t
-                for t in self._machine.get_triggers(state)
-                if self._role_permits(t, facts) and subject.may_trigger(t)
-            ]
+        """The triggers this actor may fire now, in declaration order.
+
+        Guards are pure functions of the facts, so the answer is remembered per state and
+        facts (hashable, e.g. a frozen dataclass): asking the machine costs far more.
+        """
+        key = (state, facts)
+        answer = self._allowed.get(key)
+        if answer is None:
+            with self._bound(state, facts) as subject:
+                answer = tuple(
+                    t
+                    for t in self._machine.get_triggers(state)
+                    if self._role_permits(t, facts) and subject.may_trigger(t)
+                )
+            if len(self._allowed) >= 10_000:
+                self._allowed.clear()
+            self._allowed[key] = answer
+        return list(answer)
 
     def fire(self, state: str, trigger: str, facts: F) -> str:
         """The state after `trigger`, or TriggerRefused saying why and what is allowed now."""
