@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, String, and_, bindparam, false, func, insert, select
-from sqlalchemy.orm import Session, aliased, defer, lazyload
+from sqlalchemy.orm import Session, aliased, defer, lazyload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from itsm import clock
@@ -83,7 +83,8 @@ def _replay(session: Session, actor: Actor, key: str, request_hash: str) -> Tick
     return session.get_one(Ticket, record.resource_id)
 
 
-_INSERT_TICKET = insert(Ticket).returning(Ticket)
+_TICKET = Ticket.__table__
+_INSERT_TICKET = insert(_TICKET).returning(*_TICKET.c)
 _INSERT_NUMBERED_TICKET = _INSERT_TICKET.values(
     number=bindparam("number_prefix", type_=String())
     + func.to_char(TICKET_NUMBERS.next_value(), "FM9999999999999000000")
@@ -95,14 +96,20 @@ def _insert_ticket(session: Session, number_prefix: str, values: dict[str, Any])
     """INSERT … RETURNING the new ticket, numbered <number_prefix><serial>.
 
     On PostgreSQL the serial is drawn inside the INSERT; SQLite has no sequences, so a
-    ticket_serial row hands it out first (its writers take turns anyway).
+    ticket_serial row hands it out first (its writers take turns anyway). A Core INSERT and
+    the returned row attached to the session as if loaded cost half of an ORM INSERT.
     """
     if session.get_bind().dialect.name == "postgresql":
         params = {**values, "number_prefix": number_prefix}
-        return session.scalars(_INSERT_NUMBERED_TICKET, [params]).one()
-    serial = session.execute(insert(TicketSerial).returning(TicketSerial.id)).scalar_one()
-    params = {**values, "number": f"{number_prefix}{serial:06d}"}
-    return session.scalars(_INSERT_TICKET, [params]).one()
+        row = session.execute(_INSERT_NUMBERED_TICKET, params).one()
+    else:
+        serial = session.execute(insert(TicketSerial).returning(TicketSerial.id)).scalar_one()
+        params = {**values, "number": f"{number_prefix}{serial:06d}"}
+        row = session.execute(_INSERT_TICKET, params).one()
+    ticket = Ticket(**row._mapping)
+    make_transient_to_detached(ticket)
+    session.add(ticket)
+    return ticket
 
 
 def _check_not_future(value: datetime, now: datetime, field: str) -> None:
