@@ -8,11 +8,12 @@ Job ids are the rows' keys, so a row enqueued twice is still one job.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from itsm import clock
@@ -23,6 +24,16 @@ _PENDING = "itsm.outbox.pending"
 
 Enqueue = Callable[[OutboxMessage], None]
 """Hands one row to the queue; raises when the queue cannot be reached."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """An effect to write: `key` names it, so the same effect is written once."""
+
+    key: str
+    kind: str
+    payload: dict[str, Any]
+    run_at: datetime | None = None
 
 
 def add(
@@ -36,11 +47,31 @@ def add(
     """Write an effect to the outbox unless one with this key exists already."""
     if not known_new and session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)):
         return
-    row = OutboxMessage(
-        key=key, kind=kind, payload=payload, run_at=run_at, created_at=clock.now(), attempts=0
-    )
-    session.add(row)
-    session.info.setdefault(_PENDING, []).append(row)
+    add_new(session, [Message(key, kind, payload, run_at)])
+
+
+_INSERT = insert(OutboxMessage.__table__).returning(OutboxMessage.id)
+
+
+def add_new(session: Session, messages: Sequence[Message]) -> None:
+    """Write effects whose keys cannot exist yet (they name rows of this transaction), with
+    one INSERT; they are dispatched after commit."""
+    if not messages:
+        return
+    now = clock.now()
+    rows = [
+        {
+            "key": m.key,
+            "kind": m.kind,
+            "payload": m.payload,
+            "run_at": m.run_at,
+            "created_at": now,
+            "attempts": 0,
+        }
+        for m in messages
+    ]
+    ids = session.execute(_INSERT, rows).scalars().all()
+    session.info.setdefault(_PENDING, []).extend(ids)
 
 
 def install(sessions: sessionmaker[Session], enqueue: Enqueue) -> None:
@@ -48,9 +79,9 @@ def install(sessions: sessionmaker[Session], enqueue: Enqueue) -> None:
 
     @event.listens_for(sessions, "after_commit")
     def _after_commit(session: Session) -> None:
-        rows = session.info.pop(_PENDING, None)
-        if rows:
-            dispatch(sessions, [r.id for r in rows], enqueue)
+        ids = session.info.pop(_PENDING, None)
+        if ids:
+            dispatch(sessions, ids, enqueue)
 
     @event.listens_for(sessions, "after_rollback")
     def _after_rollback(session: Session) -> None:

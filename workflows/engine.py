@@ -19,6 +19,9 @@ from workflows.errors import TriggerRefused
 
 F = TypeVar("F")
 
+ALLOWED_CACHE_SIZE = 1024
+"""Answers of `Workflow.allowed` remembered per workflow (cleared when full)."""
+
 Guard = Callable[[F], str | None]
 """Returns None when the transition may fire, else the reason (for a person) why not."""
 
@@ -69,6 +72,7 @@ class Workflow(Generic[F]):
         if unknown:
             raise ValueError(f"{name}: transitions name unknown guards {sorted(unknown)}")
         self._lock = threading.Lock()
+        self._allowed: dict[tuple[str, F], tuple[str, ...]] = {}
         self._machine = Machine(
             model=None,
             states=list(self.states),
@@ -112,13 +116,28 @@ class Workflow(Generic[F]):
         return self._role_of(facts) in self._roles.get(trigger, frozenset())
 
     def allowed(self, state: str, facts: F) -> list[str]:
-        """The triggers this actor may fire now, in declaration order."""
+        """The triggers this actor may fire now, in declaration order.
+
+        Guards are pure functions of the facts, so the answer is remembered per state and
+        facts (hashable, e.g. a frozen dataclass; a few hundred distinct ones in practice):
+        asking the machine costs far more.
+        """
+        key = (state, facts)
+        answer = self._allowed.get(key)
+        if answer is None:
+            answer = self._ask_allowed(state, facts)
+            if len(self._allowed) >= ALLOWED_CACHE_SIZE:
+                self._allowed.clear()
+            self._allowed[key] = answer
+        return list(answer)
+
+    def _ask_allowed(self, state: str, facts: F) -> tuple[str, ...]:
         with self._bound(state, facts) as subject:
-            return [
+            return tuple(
                 t
                 for t in self._machine.get_triggers(state)
                 if self._role_permits(t, facts) and subject.may_trigger(t)
-            ]
+            )
 
     def fire(self, state: str, trigger: str, facts: F) -> str:
         """The state after `trigger`, or TriggerRefused saying why and what is allowed now."""
@@ -136,7 +155,8 @@ class Workflow(Generic[F]):
                     new_state: str = subject.state
                     return new_state
                 reason = "; ".join(dict.fromkeys(subject.refusals)) or f"cannot {trigger} now"
-        raise TriggerRefused(trigger, state, reason, self.allowed(state, facts))
+        # Not remembered: these facts carry the caller's free text (a note).
+        raise TriggerRefused(trigger, state, reason, list(self._ask_allowed(state, facts)))
 
     def describe(self) -> dict[str, Any]:
         """The workflow as plain data (for documentation and the API)."""

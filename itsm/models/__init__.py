@@ -6,7 +6,14 @@ from itsm.models.idempotency import IdempotencyRecord
 from itsm.models.notification import ContractContact, InboundMessage, Notification
 from itsm.models.outbox import OutboxMessage
 from itsm.models.sla import CalendarYear, Clock, ClockEvent, SlaPolicy
-from itsm.models.ticket import Attachment, Comment, Ticket, TicketEvent, TicketSerial
+from itsm.models.ticket import (
+    TICKET_NUMBERS,
+    Attachment,
+    Comment,
+    Ticket,
+    TicketEvent,
+    TicketSerial,
+)
 from itsm.models.types import (
     BugClass,
     Category,
@@ -21,6 +28,7 @@ from itsm.models.user import ApiToken, User, user_contract
 from itsm.models.web import FormSubmission, SignInFailure
 
 __all__ = [
+    "TICKET_NUMBERS",
     "ApiToken",
     "Attachment",
     "Base",

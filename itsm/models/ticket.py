@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Sequence,
     String,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -34,8 +35,13 @@ from workflows import ticket as ticket_workflow
 _STATE_LIST = ", ".join(f"'{s}'" for s in ticket_workflow.STATES)
 
 
+TICKET_NUMBERS = Sequence("ticket_number_seq", metadata=Base.metadata)
+"""PostgreSQL's source of ticket numbers, drawn inside the ticket's INSERT: unique under
+concurrency without a hot lock and without a round trip of its own."""
+
+
 class TicketSerial(Base):
-    """One row per ticket number handed out: unique under concurrency without a hot lock."""
+    """SQLite's source of ticket numbers (it has no sequences): one row per number handed out."""
 
     __tablename__ = "ticket_serial"
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from itsm import migrate
 from itsm.db import Base, make_engine
+from tests.conftest import postgres_database
 
 
 def test_migrated_schema_matches_the_models(database_url: str) -> None:
@@ -30,3 +34,23 @@ def test_upgrade_from_empty_and_downgrade_to_empty(tmp_path) -> None:  # type: i
     command.downgrade(migrate.alembic_config(url), "base")
     assert set(inspect(engine).get_table_names()) == {"alembic_version"}
     engine.dispose()
+
+
+@pytest.mark.skipif(not os.environ.get("ITSM_TEST_DATABASE_URL"), reason="needs PostgreSQL")
+def test_ticket_numbers_continue_across_the_sequence_migration() -> None:
+    """0004 moves PostgreSQL's numbering from ticket_serial rows to a sequence, and back."""
+    with postgres_database() as url:
+        migrate.upgrade(url, "0002")
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO ticket_serial (id) VALUES (41)"))
+        migrate.upgrade(url, "0004")
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT nextval('ticket_number_seq')")).scalar_one() == 42
+        from alembic import command
+
+        command.downgrade(migrate.alembic_config(url), "0002")
+        with engine.begin() as conn:
+            serial = "INSERT INTO ticket_serial DEFAULT VALUES RETURNING id"
+            assert conn.execute(text(serial)).scalar_one() == 43
+        engine.dispose()

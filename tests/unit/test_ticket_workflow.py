@@ -106,3 +106,14 @@ def test_workflow_is_described_as_data() -> None:
     described = wf.WORKFLOW.describe()
     assert described["states"] == list(wf.STATES)
     assert {"trigger": "close", "from": ["resolved"], "to": "closed"} in described["transitions"]
+
+
+def test_remembered_allowed_triggers_answer_each_question_anew() -> None:
+    """The remembered answer is per state and facts, and a caller's copy is its own."""
+    first = wf.WORKFLOW.allowed("new", AGENT)
+    first.clear()
+    everything = ["acknowledge", "start_remote", "dispatch", "cancel"]
+    assert wf.WORKFLOW.allowed("new", AGENT) == everything
+    unassigned = wf.TicketFacts(actor_role="agent", has_assignee=False)
+    assert "dispatch" not in wf.WORKFLOW.allowed("acknowledged", unassigned)
+    assert "dispatch" in wf.WORKFLOW.allowed("acknowledged", AGENT)
