@@ -1,7 +1,7 @@
 """ticket numbers from a sequence on PostgreSQL
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-23 14:40:00
 
 PostgreSQL draws ticket numbers from ticket_number_seq inside the ticket's INSERT instead of
@@ -14,7 +14,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
