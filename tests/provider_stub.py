@@ -200,8 +200,9 @@ class ProviderStub:
                     rule.times -= 1
                     if rule.times <= 0:
                         self._rules.remove(rule)
-                    return Rule(rule.action, 1, rule.recipient, rule.token, rule.endpoint,
-                                rule.seconds)
+                    return Rule(
+                        rule.action, 1, rule.recipient, rule.token, rule.endpoint, rule.seconds
+                    )
         return None
 
     def _note(self, entry: dict[str, Any], recipient: str | None, accepted: bool) -> None:
@@ -364,8 +365,15 @@ class _Handler(BaseHTTPRequestHandler):
         if not form.get("Body"):
             return _twilio_error(400, 21602, "Message body is required."), to, False
         if not form.get("From") and not form.get("MessagingServiceSid"):
-            return _twilio_error(400, 21603, "A 'From' or 'MessagingServiceSid' parameter "
-                                 "is required to send a message."), to, False
+            return (
+                _twilio_error(
+                    400,
+                    21603,
+                    "A 'From' or 'MessagingServiceSid' parameter is required to send a message.",
+                ),
+                to,
+                False,
+            )
         return Answer(201, _twilio_message(sid, form)), to, True
 
     def _basic_auth(self) -> tuple[str, str] | None:
@@ -392,8 +400,12 @@ class _Handler(BaseHTTPRequestHandler):
             return Answer(200, _errcode(40013, "invalid corpid")), None, False
         if query.get("corpsecret") != stub.wechat_corps[corp]:
             return Answer(200, _errcode(40001, "invalid credential")), None, False
-        body = {"errcode": 0, "errmsg": "ok", "access_token": stub._issue_token(),
-                "expires_in": stub.token_expires_in}
+        body = {
+            "errcode": 0,
+            "errmsg": "ok",
+            "access_token": stub._issue_token(),
+            "expires_in": stub.token_expires_in,
+        }
         return Answer(200, body), None, False
 
     def _wechat_send(
@@ -434,8 +446,11 @@ class _Handler(BaseHTTPRequestHandler):
         if not content:
             return Answer(200, _errcode(44004, "empty content")), key, False
         if len(content.encode()) > 4096:
-            return Answer(200, _errcode(40058, "markdown.content exceed max length 4096")), key, \
-                False
+            return (
+                Answer(200, _errcode(40058, "markdown.content exceed max length 4096")),
+                key,
+                False,
+            )
         return Answer(200, {"errcode": 0, "errmsg": "ok"}), key, True
 
 
@@ -500,12 +515,15 @@ def _check_app_message(payload: Any) -> tuple[int, str] | None:
 
 
 def _twilio_error(status: int, code: int, message: str) -> Answer:
-    return Answer(status, {
-        "code": code,
-        "message": message,
-        "more_info": f"https://www.twilio.com/docs/errors/{code}",
-        "status": status,
-    })
+    return Answer(
+        status,
+        {
+            "code": code,
+            "message": message,
+            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status,
+        },
+    )
 
 
 def _segments(body: str) -> int:
@@ -535,7 +553,8 @@ def _twilio_message(account_sid: str, form: dict[str, str]) -> dict[str, Any]:
         "price": None,
         "price_unit": "USD",
         "sid": sid,
-        "status": "accepted" if form.get("MessagingServiceSid") and not form.get("From")
+        "status": "accepted"
+        if form.get("MessagingServiceSid") and not form.get("From")
         else "queued",
         "subresource_uris": {"media": f"{uri}/Media.json"},
         "to": form.get("To"),
@@ -548,13 +567,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--token-expires-in", type=int, default=7200)
-    parser.add_argument("--no-record", action="store_true",
-                        help="count sends but keep no request log (long benchmarks)")
+    parser.add_argument(
+        "--no-record",
+        action="store_true",
+        help="count sends but keep no request log (long benchmarks)",
+    )
     args = parser.parse_args(argv)
-    stub = ProviderStub(args.host, args.port, token_expires_in=args.token_expires_in,
-                        record=not args.no_record).start()
-    print(f"provider stub on {stub.url} (twilio {TWILIO_ACCOUNT_SID}/{TWILIO_AUTH_TOKEN}, "
-          f"wechat {WECHAT_CORP_ID}/{WECHAT_SECRET})", flush=True)
+    stub = ProviderStub(
+        args.host, args.port, token_expires_in=args.token_expires_in, record=not args.no_record
+    ).start()
+    print(
+        f"provider stub on {stub.url} (twilio {TWILIO_ACCOUNT_SID}/{TWILIO_AUTH_TOKEN}, "
+        f"wechat {WECHAT_CORP_ID}/{WECHAT_SECRET})",
+        flush=True,
+    )
     try:
         while True:
             time.sleep(3600)

@@ -184,10 +184,12 @@ def emit(
     now: datetime,
     cause: str,
     clock_row: Clock | None = None,
+    known_new: bool = False,
 ) -> list[Notification]:
     """Record the event's notifications and their delivery jobs, in the caller's transaction.
 
-    `cause` makes the idempotency keys: emitting the same cause twice records nothing new.
+    `cause` makes the idempotency keys: emitting the same cause twice records nothing new
+    (`known_new` skips that check for a cause that cannot have happened before).
     """
     config = settings_of(ticket.contract)
     audiences: Iterable[str] = config["events"].get(event, ())
@@ -209,7 +211,7 @@ def emit(
                     start = row.not_before or now
                     row.fallback_at = start + timedelta(minutes=config["wechat_fallback_minutes"])
             rows.append(row)
-    return record(session, rows)
+    return record(session, rows, known_new)
 
 
 def _row(
@@ -251,13 +253,16 @@ def _falls_back(recipient: Recipient, ticket: Ticket, config: Mapping[str, Any])
     )
 
 
-def record(session: Session, rows: list[Notification]) -> list[Notification]:
+def record(
+    session: Session, rows: list[Notification], known_new: bool = False
+) -> list[Notification]:
     """Add the rows that are new (by key) and an outbox job for each one to send."""
     if not rows:
         return []
-    existing = set(
-        session.scalars(select(Notification.key).where(Notification.key.in_([r.key for r in rows])))
-    )
+    existing: set[str] = set()
+    if not known_new:
+        keys = [r.key for r in rows]
+        existing = set(session.scalars(select(Notification.key).where(Notification.key.in_(keys))))
     fresh = [r for r in rows if r.key not in existing]
     for row in fresh:
         session.add(row)
@@ -281,9 +286,9 @@ def schedule(session: Session, key: str, attempt: int, at: datetime | None) -> N
 
 
 def on_ticket_opened(session: Session, ticket: Ticket, now: datetime) -> None:
-    emit(session, "ticket_opened", ticket, now, f"ticket_opened:t{ticket.id}")
+    emit(session, "ticket_opened", ticket, now, f"ticket_opened:t{ticket.id}", known_new=True)
     if ticket.priority == Priority.P1:
-        emit(session, "p1_opened", ticket, now, f"p1_opened:t{ticket.id}")
+        emit(session, "p1_opened", ticket, now, f"p1_opened:t{ticket.id}", known_new=True)
 
 
 _TRIGGER_EVENTS = {"dispatch": "ticket_dispatched", "resolve": "ticket_resolved"}

@@ -161,9 +161,7 @@ def _context_query(actor: Actor, with_item: bool) -> Select[tuple[Institution, S
     )
 
 
-def _context(
-    session: Session, actor: Actor, institution_id: int, item_id: int | None
-) -> _Context:
+def _context(session: Session, actor: Actor, institution_id: int, item_id: int | None) -> _Context:
     """The institution the actor files for (with its contract and district), the system named
     and the contract's newest policy version: one query, since every ticket needs them."""
     query = _context_query(actor, item_id is not None)

@@ -63,7 +63,8 @@ def test_numbers_grow_past_six_digits(db: Database, world: World) -> None:
 
 def test_opening_a_ticket_sends_one_query_and_its_inserts(db: Database, world: World) -> None:
     """The institution, system and policy in one query, the ticket's INSERT (numbered inside
-    it on PostgreSQL; SQLite takes a ticket_serial row first), its creation event."""
+    it on PostgreSQL; SQLite takes a ticket_serial row first), its creation event, and the
+    reporter's notification (here a record that nobody could be told: no mobile number)."""
     agent = _agent(db, world)
     _open(db, world, agent, "预热")
     statements: list[str] = []
@@ -80,5 +81,5 @@ def test_opening_a_ticket_sends_one_query_and_its_inserts(db: Database, world: W
     expected = ["SELECT institution.id, institution.code,", "INSERT INTO ticket"]
     if db.engine.dialect.name == "sqlite":
         expected.insert(1, "INSERT INTO ticket_serial")
-    expected.append("INSERT INTO ticket_event")
+    expected += ["INSERT INTO ticket_event", "INSERT INTO notification"]
     assert statements == expected

@@ -10,14 +10,33 @@ import pytest
 from itsm.demo import catalog
 from itsm.demo.catalog import InstitutionSeed
 
-KINDS = {"commission", "qc_center", "community_center", "community_station", "clinic",
-         "hospital", "other"}
+KINDS = {
+    "commission",
+    "qc_center",
+    "community_center",
+    "community_station",
+    "clinic",
+    "hospital",
+    "other",
+}
 TIERS = {"urban", "near_suburb", "far_suburb"}
 BEIJING = {
-    "110101": "东城区", "110102": "西城区", "110105": "朝阳区", "110106": "丰台区",
-    "110107": "石景山区", "110108": "海淀区", "110109": "门头沟区", "110111": "房山区",
-    "110112": "通州区", "110113": "顺义区", "110114": "昌平区", "110115": "大兴区",
-    "110116": "怀柔区", "110117": "平谷区", "110118": "密云区", "110119": "延庆区",
+    "110101": "东城区",
+    "110102": "西城区",
+    "110105": "朝阳区",
+    "110106": "丰台区",
+    "110107": "石景山区",
+    "110108": "海淀区",
+    "110109": "门头沟区",
+    "110111": "房山区",
+    "110112": "通州区",
+    "110113": "顺义区",
+    "110114": "昌平区",
+    "110115": "大兴区",
+    "110116": "怀柔区",
+    "110117": "平谷区",
+    "110118": "密云区",
+    "110119": "延庆区",
 }
 CITY_SIX = {"110101", "110102", "110105", "110106", "110107", "110108"}
 FAR_FOUR = {"110116", "110117", "110118", "110119"}
@@ -45,8 +64,7 @@ def test_contracts() -> None:
         assert 0 < len(c.name) <= 120 and c.customer and c.service_hours
         assert c.timezone == "Asia/Shanghai"
     calendars = {c.code: c.calendar for c in catalog.CONTRACTS}
-    assert calendars == {"C0": "cn-5x8", "C1": "cn-5x8", "C2": "24x7", "C3": "cn-5x8",
-                         "C4": "24x7"}
+    assert calendars == {"C0": "cn-5x8", "C1": "cn-5x8", "C2": "24x7", "C3": "cn-5x8", "C4": "24x7"}
 
 
 def test_districts() -> None:
@@ -102,13 +120,19 @@ def test_c0_scale_and_table2(insts: list[InstitutionSeed]) -> None:
     tier = {d.code: d.tier for d in catalog.DISTRICTS}
     groups: Counter[str] = Counter()
     for i in c0:
-        where = ("central" if i.district_code in C0_CENTRAL
-                 else "urban" if tier[i.district_code] == "urban" else "far")
+        where = (
+            "central"
+            if i.district_code in C0_CENTRAL
+            else "urban"
+            if tier[i.district_code] == "urban"
+            else "far"
+        )
         size = "centre" if i.kind in {"community_center", "hospital"} else "station"
         groups[where if where == "central" else f"{where}_{size}"] += 1
     # 表 2：实施部署机构统计表
-    assert groups == Counter(urban_centre=54, far_centre=134, urban_station=221,
-                             far_station=659, central=292)
+    assert groups == Counter(
+        urban_centre=54, far_centre=134, urban_station=221, far_station=659, central=292
+    )
 
 
 def test_c1_scale(insts: list[InstitutionSeed]) -> None:

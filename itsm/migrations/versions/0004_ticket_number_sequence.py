@@ -23,9 +23,7 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("CREATE SEQUENCE ticket_number_seq")
-    op.execute(
-        "SELECT setval('ticket_number_seq', max(id)) FROM ticket_serial HAVING count(*) > 0"
-    )
+    op.execute("SELECT setval('ticket_number_seq', max(id)) FROM ticket_serial HAVING count(*) > 0")
 
 
 def downgrade() -> None:
