@@ -84,27 +84,44 @@ def seed_directory(url: str) -> tuple[int, int, int, int]:
     try:
         with database.transaction() as session:
             contract = Contract(
-                code="C4", name="基准测试运维合同", customer="北京市某区卫生健康委员会",
-                timezone="Asia/Shanghai", service_hours="7×24", calendar="24x7",
+                code="C4",
+                name="基准测试运维合同",
+                customer="北京市某区卫生健康委员会",
+                timezone="Asia/Shanghai",
+                service_hours="7×24",
+                calendar="24x7",
             )
             district = District(code="BENCH-D", name="基准区", city="北京市", tier="urban")
             session.add_all([contract, district])
             session.flush()
-            institution = Institution(**institution_values(
-                code="BENCH-I1", name="北京市基准区第一社区卫生服务中心",
-                kind="community_center", district_id=district.id, contract_id=contract.id,
-                address="北京市基准区测试路1号", latitude=39.91, longitude=116.40,
-                phones=["010-61234567"],
-            ))
+            institution = Institution(
+                **institution_values(
+                    code="BENCH-I1",
+                    name="北京市基准区第一社区卫生服务中心",
+                    kind="community_center",
+                    district_id=district.id,
+                    contract_id=contract.id,
+                    address="北京市基准区测试路1号",
+                    latitude=39.91,
+                    longitude=116.40,
+                    phones=["010-61234567"],
+                )
+            )
             agent = User(
-                username="bench-agent", display_name="基准坐席", role=Role.AGENT,
-                phone="13800138000", contracts=[contract],
+                username="bench-agent",
+                display_name="基准坐席",
+                role=Role.AGENT,
+                phone="13800138000",
+                contracts=[contract],
             )
             session.add_all([institution, agent])
             session.flush()
             policy = SlaPolicy(
-                contract_id=contract.id, version=1, document=shipped_policy("C4"),
-                published_at=datetime.now(UTC), published_by_id=agent.id,
+                contract_id=contract.id,
+                version=1,
+                document=shipped_policy("C4"),
+                published_at=datetime.now(UTC),
+                published_by_id=agent.id,
             )
             session.add(policy)
             session.flush()
@@ -114,14 +131,42 @@ def seed_directory(url: str) -> tuple[int, int, int, int]:
 
 
 TICKET_COLUMNS = (
-    "number", "kind", "priority", "category", "channel", "contract_id", "institution_id",
-    "reporter_name", "reporter_phone", "title", "description", "reported_at", "created_at",
-    "updated_at", "created_by_id", "onsite_required", "state", "reopen_count", "sla_policy_id",
+    "number",
+    "kind",
+    "priority",
+    "category",
+    "channel",
+    "contract_id",
+    "institution_id",
+    "reporter_name",
+    "reporter_phone",
+    "title",
+    "description",
+    "reported_at",
+    "created_at",
+    "updated_at",
+    "created_by_id",
+    "onsite_required",
+    "state",
+    "reopen_count",
+    "sla_policy_id",
     "version",
 )
 CLOCK_COLUMNS = (
-    "ticket_id", "metric", "status", "policy_id", "rule", "target", "calendar", "meter",
-    "starts", "warn_fraction", "total_seconds", "paused_seconds", "started_at", "due_at",
+    "ticket_id",
+    "metric",
+    "status",
+    "policy_id",
+    "rule",
+    "target",
+    "calendar",
+    "meter",
+    "starts",
+    "warn_fraction",
+    "total_seconds",
+    "paused_seconds",
+    "started_at",
+    "due_at",
     "warn_at",
 )
 
@@ -140,7 +185,11 @@ def copy_rows(engine: Engine, table: str, columns: tuple[str, ...], rows: Iterat
 
 
 def load(
-    engine: Engine, ids: tuple[int, int, int, int], clocks: int, due: int, rng: random.Random,
+    engine: Engine,
+    ids: tuple[int, int, int, int],
+    clocks: int,
+    due: int,
+    rng: random.Random,
     start: datetime,
 ) -> list[int]:
     """N tickets and N running clocks due in the future; then `due` of them made due. Returns
@@ -154,10 +203,26 @@ def load(
         for i in range(clocks):
             reported = start + MARGIN + timedelta(seconds=horizon * i / clocks)
             yield (
-                f"BENCH-{i + 1:08d}", "incident", "P3", "software", "phone", contract_id,
-                institution_id, "刘医生", "13912345678", "收费系统无法打印发票",
-                "二号收费窗口打印发票时提示“打印机未就绪”。", reported, start, start, user_id,
-                False, ticket_workflow.NEW, 0, policy_id, 1,
+                f"BENCH-{i + 1:08d}",
+                "incident",
+                "P3",
+                "software",
+                "phone",
+                contract_id,
+                institution_id,
+                "刘医生",
+                "13912345678",
+                "收费系统无法打印发票",
+                "二号收费窗口打印发票时提示“打印机未就绪”。",
+                reported,
+                start,
+                start,
+                user_id,
+                False,
+                ticket_workflow.NEW,
+                0,
+                policy_id,
+                1,
             )
 
     copy_rows(engine, "ticket", TICKET_COLUMNS, tickets())
@@ -167,8 +232,20 @@ def load(
     def clock_rows() -> Iterator[tuple]:
         for ticket_id, reported in pairs:
             yield (
-                ticket_id, "response", "running", policy_id, "others", "10m", "24x7", "24x7",
-                "reported", 0.75, int(TOTAL.total_seconds()), 0, reported, reported + TOTAL,
+                ticket_id,
+                "response",
+                "running",
+                policy_id,
+                "others",
+                "10m",
+                "24x7",
+                "24x7",
+                "reported",
+                0.75,
+                int(TOTAL.total_seconds()),
+                0,
+                reported,
+                reported + TOTAL,
                 reported + WARN,
             )
 
@@ -239,14 +316,28 @@ class StatementTimer:
             return "insert sla_clock_event"
         return words[0].lower() if words else "?"
 
-    def _before(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
-                executemany: bool) -> None:
+    def _before(
+        self,
+        conn: Any,
+        cursor: Any,
+        statement: str,
+        parameters: Any,
+        context: Any,
+        executemany: bool,
+    ) -> None:
         conn.info["bench_started"] = time.perf_counter()
         if self.capture and "UPDATE SLA_CLOCK" in statement.upper():
             self.captured.append((statement, parameters))
 
-    def _after(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
-               executemany: bool) -> None:
+    def _after(
+        self,
+        conn: Any,
+        cursor: Any,
+        statement: str,
+        parameters: Any,
+        context: Any,
+        executemany: bool,
+    ) -> None:
         started = conn.info.pop("bench_started", None)
         if started is not None:
             self.spent[self.kind(statement)] += time.perf_counter() - started
@@ -264,8 +355,10 @@ def ms(seconds: float) -> float:
 
 
 def stats(values: list[float]) -> str:
-    return (f"min {min(values):8.2f}  median {statistics.median(values):8.2f}  "
-            f"max {max(values):8.2f} ms")
+    return (
+        f"min {min(values):8.2f}  median {statistics.median(values):8.2f}  "
+        f"max {max(values):8.2f} ms"
+    )
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -278,9 +371,11 @@ def explain(engine: Engine, statement: str, parameters: Any) -> list[str]:
     with engine.connect() as conn:
         transaction = conn.begin()
         try:
-            rows = conn.exec_driver_sql(
-                "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters
-            ).scalars().all()
+            rows = (
+                conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+                .scalars()
+                .all()
+            )
         finally:
             transaction.rollback()
     return list(rows)
@@ -308,9 +403,11 @@ def explain_sweep(
             for statement, parameters in timer.captured:
                 lines.append("-- " + " ".join(statement.split()))
                 lines.append(f"-- parameters: {parameters}")
-                plan = conn.exec_driver_sql(
-                    "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters
-                ).scalars().all()
+                plan = (
+                    conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+                    .scalars()
+                    .all()
+                )
                 lines.extend(plan)
                 lines.append("")
         finally:
@@ -319,8 +416,11 @@ def explain_sweep(
 
 
 def plan_summary(lines: list[str]) -> str:
-    uses = [line.strip().lstrip("-> ").split("  (")[0] for line in lines
-            if "Scan" in line and not line.startswith("--")]
+    uses = [
+        line.strip().lstrip("-> ").split("  (")[0]
+        for line in lines
+        if "Scan" in line and not line.startswith("--")
+    ]
     times = [line.strip() for line in lines if line.strip().startswith("Execution Time")]
     return "; ".join(uses) + (f" | {', '.join(times)}" if times else "")
 
@@ -339,8 +439,10 @@ def run(args: argparse.Namespace) -> int:
     bench = BenchDatabase(args.database_url)
     print(f"database {bench.shown} (created for this run, dropped at the end)")
     bench.create()
-    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
-          f"({os.cpu_count()} CPUs; other work on the box makes the times noisy)")
+    print(
+        f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
+        f"({os.cpu_count()} CPUs; other work on the box makes the times noisy)"
+    )
     failures: list[str] = []
     db: Database | None = None
     try:
@@ -354,8 +456,10 @@ def run(args: argparse.Namespace) -> int:
         engine = db.engine
         load_start = datetime.now(UTC)
         due_ids = load(engine, ids, args.clocks, args.due, rng, load_start)
-        print(f"loaded {args.clocks:,} tickets and clocks ({args.due:,} due) and vacuumed/"
-              f"analyzed in {time.perf_counter() - started:.1f} s: {counts(engine)}")
+        print(
+            f"loaded {args.clocks:,} tickets and clocks ({args.due:,} due) and vacuumed/"
+            f"analyzed in {time.perf_counter() - started:.1f} s: {counts(engine)}"
+        )
 
         timer = StatementTimer(engine)
         with db.transaction() as session:  # warm the pool, the mappers and the statement cache
@@ -383,8 +487,10 @@ def run(args: argparse.Namespace) -> int:
             due_times.append(elapsed)
             breakdowns.append(spent)
             if len(result.breached) != args.due or result.warned:
-                failures.append(f"sweep {rep + 1}: breached {len(result.breached)}, "
-                                f"warned {len(result.warned)} (expected {args.due} and 0)")
+                failures.append(
+                    f"sweep {rep + 1}: breached {len(result.breached)}, "
+                    f"warned {len(result.warned)} (expected {args.due} and 0)"
+                )
             now = datetime.now(UTC)
             elapsed_idle, idle = timed(lambda now=now: _sweep(db, sweep, now))
             idle_times.append(elapsed_idle)
@@ -393,16 +499,27 @@ def run(args: argparse.Namespace) -> int:
             if cold.breached or cold.warned:
                 failures.append(f"cold idle sweep {rep + 1} marked something (expected none)")
             if idle.breached or idle.warned:
-                failures.append(f"idle sweep {rep + 1} marked {len(idle.breached)} breaches "
-                                f"and {len(idle.warned)} warnings (expected none)")
-            print(f"  sweep {rep + 1}: {elapsed:8.2f} ms (our CPU {cpu:6.2f} ms), breached "
-                  f"{len(result.breached)}, warned {len(result.warned)}; nothing due: "
-                  f"{elapsed_idle:6.2f} ms  ["
-                  + ", ".join(f"{k} {v:.2f}" for k, v in sorted(spent.items())) + "]")
+                failures.append(
+                    f"idle sweep {rep + 1} marked {len(idle.breached)} breaches "
+                    f"and {len(idle.warned)} warnings (expected none)"
+                )
+            print(
+                f"  sweep {rep + 1}: {elapsed:8.2f} ms (our CPU {cpu:6.2f} ms), breached "
+                f"{len(result.breached)}, warned {len(result.warned)}; nothing due: "
+                f"{elapsed_idle:6.2f} ms  ["
+                + ", ".join(f"{k} {v:.2f}" for k, v in sorted(spent.items()))
+                + "]"
+            )
 
         # The naive poll: every running clock into Python, filtered there.
-        columns = (Clock.id, Clock.ticket_id, Clock.metric, Clock.due_at, Clock.warn_at,
-                   Clock.warned_at)
+        columns = (
+            Clock.id,
+            Clock.ticket_id,
+            Clock.metric,
+            Clock.due_at,
+            Clock.warn_at,
+            Clock.warned_at,
+        )
         scan_rows: list[float] = []
         scan_orm: list[float] = []
         scan_mark: list[float] = []
@@ -438,17 +555,19 @@ def run(args: argparse.Namespace) -> int:
             elapsed, (found, marked) = timed(lambda now=now: naive_and_mark(now))
             scan_mark.append(elapsed)
             if len(found) != args.due or len(marked.breached) != args.due:
-                failures.append(f"naive scan + mark {rep + 1}: found {len(found)}, "
-                                f"breached {len(marked.breached)}")
+                failures.append(
+                    f"naive scan + mark {rep + 1}: found {len(found)}, "
+                    f"breached {len(marked.breached)}"
+                )
 
-        compiled = select(*columns).where(Clock.status == "running").compile(
-            dialect=engine.dialect
-        )
+        compiled = select(*columns).where(Clock.status == "running").compile(dialect=engine.dialect)
         naive_plan = explain(engine, str(compiled), compiled.params)
 
         print()
-        print("EXPLAIN (ANALYZE, BUFFERS) of the sweep's UPDATEs, "
-              f"{args.due:,} due among {args.clocks:,} running (rolled back):")
+        print(
+            "EXPLAIN (ANALYZE, BUFFERS) of the sweep's UPDATEs, "
+            f"{args.due:,} due among {args.clocks:,} running (rolled back):"
+        )
         print("\n".join("    " + line for line in plan))
         print("EXPLAIN (ANALYZE, BUFFERS) of the naive poll's SELECT:")
         print("\n".join("    " + line for line in naive_plan))
@@ -471,30 +590,42 @@ def run(args: argparse.Namespace) -> int:
         for spent in breakdowns:
             for kind, value in spent.items():
                 parts[kind].append(value)
-        print("sweep breakdown (median ms in cursor.execute): "
-              + ", ".join(f"{k} {statistics.median(v):.2f}" for k, v in sorted(parts.items()))
-              + f"; rest (begin, commit, Python) "
-              f"{sweep_median - sum(statistics.median(v) for v in parts.values()):.2f}; "
-              f"our process's CPU median {statistics.median(cpu_times):.2f}")
+        print(
+            "sweep breakdown (median ms in cursor.execute): "
+            + ", ".join(f"{k} {statistics.median(v):.2f}" for k, v in sorted(parts.items()))
+            + f"; rest (begin, commit, Python) "
+            f"{sweep_median - sum(statistics.median(v) for v in parts.values()):.2f}; "
+            f"our process's CPU median {statistics.median(cpu_times):.2f}"
+        )
         print()
         print("ratios (medians):")
-        print(f"  naive poll (rows) / sweep with {args.due:,} due:    "
-              f"{statistics.median(scan_rows) / sweep_median:6.1f}x")
-        print(f"  naive poll (rows) / sweep, nothing due:     "
-              f"{statistics.median(scan_rows) / idle_median:6.1f}x")
+        print(
+            f"  naive poll (rows) / sweep with {args.due:,} due:    "
+            f"{statistics.median(scan_rows) / sweep_median:6.1f}x"
+        )
+        print(
+            f"  naive poll (rows) / sweep, nothing due:     "
+            f"{statistics.median(scan_rows) / idle_median:6.1f}x"
+        )
         if scan_orm:
-            print(f"  naive poll (ORM) / sweep with {args.due:,} due:     "
-                  f"{statistics.median(scan_orm) / sweep_median:6.1f}x")
-        print(f"  naive poll + mark / sweep with {args.due:,} due:    "
-              f"{statistics.median(scan_mark) / sweep_median:6.1f}x")
+            print(
+                f"  naive poll (ORM) / sweep with {args.due:,} due:     "
+                f"{statistics.median(scan_orm) / sweep_median:6.1f}x"
+            )
+        print(
+            f"  naive poll + mark / sweep with {args.due:,} due:    "
+            f"{statistics.median(scan_mark) / sweep_median:6.1f}x"
+        )
         print()
         print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         for failure in failures:
             print(f"CHECK FAILED: {failure}")
         met = sweep_median < TARGET_MS
-        print(f"sweep over {args.clocks:,} open clocks: median {sweep_median:.1f} ms "
-              f"(target < {TARGET_MS:.0f} ms): {'met' if met else 'not met'}"
-              f" ({args.due:,} due; nothing due: median {idle_median:.1f} ms)")
+        print(
+            f"sweep over {args.clocks:,} open clocks: median {sweep_median:.1f} ms "
+            f"(target < {TARGET_MS:.0f} ms): {'met' if met else 'not met'}"
+            f" ({args.due:,} due; nothing due: median {idle_median:.1f} ms)"
+        )
         return 0 if met and not failures else 1
     finally:
         if db is not None:
@@ -534,16 +665,26 @@ def load_sweep(spec: str) -> SweepFn:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", default=DEFAULT_URL,
-                        help="a PostgreSQL server; its database is only used to create ours")
+    parser.add_argument(
+        "--database-url",
+        default=DEFAULT_URL,
+        help="a PostgreSQL server; its database is only used to create ours",
+    )
     parser.add_argument("--clocks", type=int, default=100_000, help="open clocks (and tickets)")
     parser.add_argument("--due", type=int, default=1_000, help="clocks made due")
     parser.add_argument("--repeat", type=int, default=5, help="timed repetitions")
-    parser.add_argument("--orm-repeat", type=int, default=2,
-                        help="repetitions of the (slow) naive ORM poll, 0 to skip")
+    parser.add_argument(
+        "--orm-repeat",
+        type=int,
+        default=2,
+        help="repetitions of the (slow) naive ORM poll, 0 to skip",
+    )
     parser.add_argument("--seed", type=int, default=1, help="random seed of the due clocks")
-    parser.add_argument("--sweep", default="itsm.services.sla_sweep:sweep",
-                        help="the sweep to time: package.module:function or file.py:function")
+    parser.add_argument(
+        "--sweep",
+        default="itsm.services.sla_sweep:sweep",
+        help="the sweep to time: package.module:function or file.py:function",
+    )
     args = parser.parse_args(argv)
     if not 0 < args.due <= args.clocks or args.repeat < 1:
         parser.error("need 0 < --due <= --clocks and --repeat >= 1")

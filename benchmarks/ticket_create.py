@@ -54,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, event, text  # noqa: E402
 
 from benchmarks.bench_database import BenchDatabase  # noqa: E402
+from tests.redis_server import RedisServer  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TARGET = 0.50
@@ -686,6 +687,7 @@ def main(argv: list[str] | None = None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="itsm_bench_"))
     stop = threading.Event()
     servers: list[Server] = []
+    stops: list[Any] = []
     status = 0
     try:
         with signals_as_interrupt():
@@ -693,6 +695,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"database {database.shown}: creating and migrating …", flush=True)
                 database.create()
                 seed = prepare(database.url, args.sla or "BENCH")
+                own_redis = RedisServer(scratch)
+                own_redis.start()
+                stops.append(own_redis.stop)
                 bare = Server(
                     "bare",
                     "benchmarks.bare_app:app",
@@ -707,6 +712,9 @@ def main(argv: list[str] | None = None) -> int:
                     {
                         "ITSM_DATABASE_URL": database.url,
                         "ITSM_INSTANCE_PATH": str(scratch / "instance"),
+                        # a Redis of the run's own: jobs are really handed over after commit,
+                        # and never into the machine's shared Redis
+                        "ITSM_REDIS_URL": own_redis.url,
                     },
                     args.workers,
                     scratch,
@@ -752,6 +760,8 @@ def main(argv: list[str] | None = None) -> int:
             stop.set()
             for server in servers:
                 server.stop()
+            for stop_service in stops:
+                stop_service()
             database.drop()
             shutil.rmtree(scratch, ignore_errors=True)
         finally:

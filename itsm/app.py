@@ -18,8 +18,13 @@ from itsm.jobs import rq_enqueuer
 TEMPLATE_FOLDER = Path(templates.__file__).parent
 
 
-def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
-    """Build the app from ITSM_* settings (or given ones), overrides last (tests)."""
+def create_app(
+    settings: Settings | None = None, enqueue: outbox.Enqueue | None = None, **overrides: Any
+) -> Flask:
+    """Build the app from ITSM_* settings (or given ones), overrides last (tests).
+
+    Outbox rows go to RQ on `ITSM_REDIS_URL` after commit, or to `enqueue` when given.
+    """
     settings = settings or Settings.from_env(**overrides)
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     app = Flask(
@@ -38,8 +43,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     logging.getLogger("itsm").setLevel(settings.log_level)
     database = Database(settings.database_url)
     app.extensions["itsm.db"] = database
-    if settings.redis_url:
-        outbox.install(database.sessions, rq_enqueuer(Redis.from_url(settings.redis_url)))
+    if enqueue is None and settings.redis_url:
+        enqueue = rq_enqueuer(Redis.from_url(settings.redis_url))
+    if enqueue is not None:
+        outbox.install(database.sessions, enqueue)
 
     from itsm import hooks
     from itsm.api.base import init_api

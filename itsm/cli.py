@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import os
 import sys
 
@@ -79,9 +81,16 @@ def demo(port: int, no_serve: bool) -> None:
     if no_serve:
         return
     from itsm.app import create_app
+    from itsm.jobs import inline_enqueuer
 
+    # One process, no Redis needed: jobs (SLA timers, messages) run on threads in it, and
+    # with no provider configured the messages are written to this console.
+    os.environ["ITSM_REDIS_URL"] = ""
+    settings = dataclasses.replace(settings, redis_url="")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     click.echo(f"sign in at http://127.0.0.1:{port}/ (API docs at /api/v1/docs); Ctrl-C stops")
-    create_app(settings).run(host="127.0.0.1", port=port, threaded=True)
+    app = create_app(settings, enqueue=inline_enqueuer())
+    app.run(host="127.0.0.1", port=port, threaded=True)
 
 
 @main.group()

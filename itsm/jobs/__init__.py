@@ -63,3 +63,23 @@ def enqueue_delivery(connection: Redis, key: str, suffix: str) -> None:
     queue("notifications", connection).enqueue(
         func, key=key, job_id=_job_id(f"notify:{key}:{suffix}"), result_ttl=3600
     )
+
+
+def inline_enqueuer():  # type: ignore[no-untyped-def]
+    """An outbox `enqueue` for a single process with no Redis (`itsm demo`): each row's job
+    runs on a timer thread at its instant. Nothing survives a restart: production uses RQ."""
+    import importlib
+    import threading
+
+    def enqueue(row: OutboxMessage) -> None:
+        _, func, _ = KIND_TO_JOB[row.kind]
+        module, name = func.rsplit(".", 1)
+        job = getattr(importlib.import_module(module), name)
+        delay = 0.0
+        if row.run_at is not None:
+            delay = max(0.0, (row.run_at - datetime.now(UTC)).total_seconds())
+        timer = threading.Timer(delay, job, kwargs=dict(row.payload))
+        timer.daemon = True
+        timer.start()
+
+    return enqueue

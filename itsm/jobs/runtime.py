@@ -10,7 +10,7 @@ from redis import Redis
 from itsm import outbox
 from itsm.config import Settings
 from itsm.db import Database
-from itsm.jobs import rq_enqueuer
+from itsm.jobs import inline_enqueuer, rq_enqueuer
 from notifications import Channel, ConsoleChannel, TwilioSms, WeChatRobot, WeChatWorkApp
 
 
@@ -27,7 +27,8 @@ def redis() -> Redis:
 @cache
 def database() -> Database:
     db = Database(settings().database_url)
-    outbox.install(db.sessions, rq_enqueuer(redis()))
+    url = settings().redis_url
+    outbox.install(db.sessions, rq_enqueuer(redis()) if url else inline_enqueuer())
     return db
 
 
