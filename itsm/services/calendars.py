@@ -60,6 +60,23 @@ def builtin_calendar(name: str, book: ScheduleBook) -> BusinessCalendar:
     raise NotFound(f"no calendar named {name!r}; known: {', '.join(BUILTIN)}")
 
 
+_built: dict[tuple[str, int], BusinessCalendar] = {}
+
+
+def contract_calendar(session: Session, name: str) -> BusinessCalendar:
+    """A built-in calendar on the current schedule, built once per schedule revision (a
+    calendar caches each year's working periods as it is first used)."""
+    book = schedule_book(session)
+    key = (name, id(book))
+    with _lock:
+        calendar = _built.get(key)
+    if calendar is None:
+        calendar = builtin_calendar(name, book)
+        with _lock:
+            _built[key] = calendar
+    return calendar
+
+
 def load_year(
     session: Session, actor: Actor | None, year: int, document: dict[str, Any]
 ) -> YearSchedule:

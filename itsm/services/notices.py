@@ -173,7 +173,7 @@ def _is_urgent(event: str, ticket: Ticket, audience: str, clock_row: Clock | Non
 
 
 def _quiet_until(session: Session, contract: Contract, now: datetime) -> datetime | None:
-    calendar = calendars.builtin_calendar(contract.calendar, calendars.schedule_book(session))
+    calendar = calendars.contract_calendar(session, contract.calendar)
     return None if calendar.is_open(now) else calendar.next_open(now)
 
 
