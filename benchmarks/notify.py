@@ -118,7 +118,7 @@ def main() -> None:
             session.add(ticket)
             session.flush()
             session.refresh(ticket)
-            context = notices._context(ticket, None)  # noqa: SLF001 - the facts a message renders
+            context = notices.message_context(ticket, None)
             now = clock.now()
             rows = [
                 Notification(

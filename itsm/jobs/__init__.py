@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import re
+import threading
 from datetime import UTC, datetime
 
 from redis import Redis
@@ -68,8 +70,6 @@ def enqueue_delivery(connection: Redis, key: str, suffix: str) -> None:
 def inline_enqueuer():  # type: ignore[no-untyped-def]
     """An outbox `enqueue` for a single process with no Redis (`itsm demo`): each row's job
     runs on a timer thread at its instant. Nothing survives a restart: production uses RQ."""
-    import importlib
-    import threading
 
     def enqueue(row: OutboxMessage) -> None:
         _, func, _ = KIND_TO_JOB[row.kind]

@@ -46,9 +46,6 @@ class RedisTokenStore:
     def set(self, key: str, value: str, ttl_seconds: int) -> None:
         self.connection.set(self.prefix + key, value, ex=max(1, ttl_seconds))
 
-    def delete(self, key: str) -> None:
-        self.connection.delete(self.prefix + key)
-
 
 @cache
 def channels() -> dict[str, Channel]:

@@ -145,7 +145,7 @@ def recipients(
     raise ValueError(f"unknown audience {audience!r}")
 
 
-def _context(ticket: Ticket, clock_row: Clock | None) -> dict[str, Any]:
+def message_context(ticket: Ticket, clock_row: Clock | None) -> dict[str, Any]:
     zone = ZoneInfo(ticket.contract.timezone)
     context: dict[str, Any] = {
         "ticket_id": ticket.id,
@@ -193,7 +193,7 @@ def emit(
     """
     config = settings_of(ticket.contract)
     audiences: Iterable[str] = config["events"].get(event, ())
-    context = _context(ticket, clock_row)
+    context = message_context(ticket, clock_row)
     quiet_until: datetime | None = None
     quiet_checked = False
     rows = []

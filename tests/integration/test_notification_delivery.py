@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -246,6 +247,16 @@ def test_a_dead_workers_lease_is_handed_on_by_the_sweep(
     assert one(db, row.key).attempts == 2 and provider.counts()["sends"] == {REPORTER: 1}
 
 
+def sent_sms(
+    client: FlaskClient, world: World, db: Database, travel: Any
+) -> tuple[Notification, str]:
+    """A ticket's SMS to its reporter, sent through the stub: the row and Twilio's SID."""
+    travel(MONDAY_10)
+    row = opened(client, world, db, priority="P3")
+    assert jobs.deliver(row.key) == "sent"
+    return row, str(one(db, row.key).provider_id)
+
+
 def _callback(client: FlaskClient, params: dict[str, str], signature: str | None = None) -> int:
     url = f"{PUBLIC_URL}/hooks/twilio/status"
     if signature is None:
@@ -259,10 +270,7 @@ def _callback(client: FlaskClient, params: dict[str, str], signature: str | None
 def test_twilio_receipts_move_forward_never_back(
     client, db, world, worker, provider, hooks_app, travel
 ) -> None:  # type: ignore[no-untyped-def]
-    travel(MONDAY_10)
-    row = opened(client, world, db, priority="P3")
-    jobs.deliver(row.key)
-    sid = one(db, row.key).provider_id
+    row, sid = sent_sms(client, world, db, travel)
     hooks = hooks_app.test_client()
     for status in ("sent", "delivered", "sent", "queued", "failed"):
         assert _callback(hooks, {"MessageSid": sid, "MessageStatus": status}) == 204
@@ -274,10 +282,7 @@ def test_twilio_receipts_move_forward_never_back(
 def test_an_undelivered_receipt_marks_the_sms_failed(
     client, db, world, worker, provider, hooks_app, travel
 ) -> None:  # type: ignore[no-untyped-def]
-    travel(MONDAY_10)
-    row = opened(client, world, db, priority="P3")
-    jobs.deliver(row.key)
-    sid = one(db, row.key).provider_id
+    row, sid = sent_sms(client, world, db, travel)
     params = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "30003"}
     assert _callback(hooks_app.test_client(), params) == 204
     failed = one(db, row.key)
@@ -297,10 +302,7 @@ def test_an_undelivered_receipt_marks_the_sms_failed(
 def test_a_forged_receipt_is_refused_and_changes_nothing(
     client, db, world, worker, provider, hooks_app, travel, signature: str
 ) -> None:  # type: ignore[no-untyped-def]
-    travel(MONDAY_10)
-    row = opened(client, world, db, priority="P3")
-    jobs.deliver(row.key)
-    sid = one(db, row.key).provider_id
+    row, sid = sent_sms(client, world, db, travel)
     params = {"MessageSid": sid, "MessageStatus": "delivered"}
     assert _callback(hooks_app.test_client(), params, signature) == 403
     assert one(db, row.key).status == "sent"
@@ -309,10 +311,8 @@ def test_a_forged_receipt_is_refused_and_changes_nothing(
 def test_a_receipt_signed_for_another_address_is_refused(
     client, db, world, worker, provider, hooks_app, travel
 ) -> None:  # type: ignore[no-untyped-def]
-    travel(MONDAY_10)
-    row = opened(client, world, db, priority="P3")
-    jobs.deliver(row.key)
-    params = {"MessageSid": one(db, row.key).provider_id, "MessageStatus": "delivered"}
+    row, sid = sent_sms(client, world, db, travel)
+    params = {"MessageSid": sid, "MessageStatus": "delivered"}
     elsewhere = RequestValidator(TWILIO_AUTH_TOKEN).compute_signature(
         "https://evil.test/hooks/twilio/status", params
     )
