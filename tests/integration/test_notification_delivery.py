@@ -57,6 +57,10 @@ def worker(
         notify_retry_backoff="30,120",
         notify_max_attempts="3",
     )
+    # The stub forgot the tokens it issued (reset): so must the workers' shared token cache.
+    tokens = Redis.from_url(redis_server.url)
+    for key in tokens.scan_iter("itsm:wechat-token:*"):
+        tokens.delete(key)
     with worker_runtime(env):
         yield env
 
