@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from itsm import clock
 from itsm.jobs import enqueue_delivery
-from itsm.jobs.runtime import channels, database, redis, settings
+from itsm.jobs.runtime import channels, database, redis, settings, single_statements
 from itsm.services import deliveries, wechat_inbound
 from notifications import DeliveryError, FinalDeliveryError, Message
 
@@ -21,34 +21,41 @@ def _retry_policy() -> deliveries.RetryPolicy:
 
 
 def deliver(key: str) -> str:
-    """One attempt at one notification; safe to run twice (the claim lets one through)."""
-    db, s = database(), settings()
-    with db.transaction() as session:
-        row = deliveries.claim(session, key, clock.now(), timedelta(seconds=s.notify_lease_seconds))
+    """One attempt at one notification; safe to run twice (the claim lets one through).
+
+    The claim and the record of a sent message are one statement each, on one connection
+    held for the job (idle, outside any transaction, while the provider is asked)."""
+    s = settings()
+    with single_statements().connect() as connection:
+        with connection.begin():
+            row = deliveries.claim(
+                connection, key, clock.now(), timedelta(seconds=s.notify_lease_seconds)
+            )
         if row is None:
             return "not due, or done"
-        attempt = row.attempts
         try:
             message: Message | None = deliveries.message_for(row, s.public_url)
         except Exception as error:  # noqa: BLE001 - a template bug fails the message, not the worker
             message = None
             failure: DeliveryError = FinalDeliveryError("render", str(error)[:500])
-    if message is not None:
-        try:
-            receipt = channels()[message.channel].send(message)
-        except DeliveryError as error:
-            failure = error
-        except Exception as error:  # noqa: BLE001 - an unexpected error is retried, and kept
-            failure = deliveries.as_retryable(error)
-        else:
-            with db.transaction() as session:
-                deliveries.record_sent(session, key, attempt, message, receipt, clock.now())
-            return "sent"
-    with db.transaction() as session:
+        if message is not None:
+            try:
+                receipt = channels()[message.channel].send(message)
+            except DeliveryError as error:
+                failure = error
+            except Exception as error:  # noqa: BLE001 - an unexpected error is retried, and kept
+                failure = deliveries.as_retryable(error)
+            else:
+                with connection.begin():
+                    deliveries.record_sent(
+                        connection, key, row.attempt, message, receipt, clock.now()
+                    )
+                return "sent"
+    with database().transaction() as session:
         outcome = deliveries.record_failure(
-            session, key, attempt, failure, clock.now(), _retry_policy(), message
+            session, key, row.attempt, failure, clock.now(), _retry_policy(), message
         )
-    log.warning("notification %s attempt %s: %s (%s)", key, attempt, failure, outcome)
+    log.warning("notification %s attempt %s: %s (%s)", key, row.attempt, failure, outcome)
     return outcome
 
 

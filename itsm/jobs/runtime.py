@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import cache
 
 from redis import Redis
+from sqlalchemy import Engine
 
 from itsm import outbox
 from itsm.config import Settings
@@ -30,6 +31,17 @@ def database() -> Database:
     url = settings().redis_url
     outbox.install(db.sessions, rq_enqueuer(redis()) if url else inline_enqueuer())
     return db
+
+
+@cache
+def single_statements() -> Engine:
+    """The database's engine for steps that are one statement each (a delivery's claim and
+    its record): on PostgreSQL in autocommit, so each step is one round trip instead of
+    BEGIN, the statement and COMMIT. SQLite keeps its transactions (BEGIN IMMEDIATE)."""
+    engine = database().engine
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
 
 
 class RedisTokenStore:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from itsm.errors import Forbidden
@@ -35,71 +35,107 @@ class RetryPolicy:
         return timedelta(seconds=self.backoff[min(attempts_made, len(self.backoff)) - 1])
 
 
-def claim(session: Session, key: str, now: datetime, lease: timedelta) -> Notification | None:
-    """Take the row for one attempt, if it is due and nobody holds it (or a holder died)."""
-    due = and_(
-        Notification.status == PENDING,
-        or_(Notification.not_before.is_(None), Notification.not_before <= now),
+@dataclass(frozen=True)
+class Claim:
+    """What one attempt at a row needs, as its claim returned it."""
+
+    key: str
+    attempt: int
+    """The number of this attempt: the record below is accepted only while it stands."""
+    event: str
+    channel: str
+    address: str
+    lang: str
+    context: dict[str, Any]
+    ticket_id: int | None
+
+
+_ROW = Notification.__table__.c
+_KEY = bindparam("claim_key", type_=_ROW.key.type)
+_NOW = bindparam("claim_now", type_=_ROW.updated_at.type)
+_UNTIL = bindparam("claim_until", type_=_ROW.lease_until.type)
+_ATTEMPT = bindparam("claim_attempt", type_=_ROW.attempts.type)
+# Due and nobody on it, or a holder whose lease ran out (it died): one UPDATE ... RETURNING,
+# built once, so a claim is a single statement.
+_CLAIM = (
+    update(Notification.__table__)
+    .where(
+        _ROW.key == _KEY,
+        or_(
+            and_(_ROW.status == PENDING, or_(_ROW.not_before.is_(None), _ROW.not_before <= _NOW)),
+            and_(_ROW.status == SENDING, _ROW.lease_until < _NOW),
+        ),
     )
-    abandoned = and_(Notification.status == SENDING, Notification.lease_until < now)
-    taken = session.execute(
-        update(Notification)
-        .where(Notification.key == key, or_(due, abandoned))
-        .values(
-            status=SENDING,
-            lease_until=now + lease,
-            attempts=Notification.attempts + 1,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+    .values(status=SENDING, lease_until=_UNTIL, attempts=_ROW.attempts + 1, updated_at=_NOW)
+    .returning(
+        _ROW.attempts,
+        _ROW.event,
+        _ROW.channel,
+        _ROW.address,
+        _ROW.lang,
+        _ROW.context,
+        _ROW.ticket_id,
     )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+)
+# The claim of attempt number `claim_attempt` still stands (no sweep handed the row on).
+_HELD = and_(_ROW.key == _KEY, _ROW.status == SENDING, _ROW.attempts == _ATTEMPT)
+_RECORD_SENT = update(Notification.__table__).where(_HELD)
+
+
+def claim(db: Session | Connection, key: str, now: datetime, lease: timedelta) -> Claim | None:
+    """Take the row for one attempt, if it is due and nobody holds it (or a holder died).
+
+    One statement, so it needs no transaction of its own (the job runs it in autocommit)."""
+    taken = db.execute(
+        _CLAIM, {"claim_key": key, "claim_now": now, "claim_until": now + lease}
+    ).one_or_none()
+    if taken is None:
         return None
-    fresh = select(Notification).where(Notification.key == key)
-    return session.scalars(fresh.execution_options(populate_existing=True)).one()
+    attempt, event, channel, address, lang, context, ticket_id = taken
+    return Claim(key, attempt, event, channel, address, lang, context, ticket_id)
 
 
-def message_for(row: Notification, public_url: str) -> Message:
+def message_for(claimed: Claim, public_url: str) -> Message:
     """Render the row's text in its language for its channel (raises on a template error)."""
     base = public_url.rstrip("/")
-    link = f"{base}/tickets/{row.ticket_id}" if base and row.ticket_id else ""
-    text = render(row.event, row.channel, {**row.context, "url": link}, row.lang)
-    if row.channel == "sms":
+    link = f"{base}/tickets/{claimed.ticket_id}" if base and claimed.ticket_id else ""
+    text = render(claimed.event, claimed.channel, {**claimed.context, "url": link}, claimed.lang)
+    if claimed.channel == "sms":
         callback = f"{base}/hooks/twilio/status" if base else ""
-        return Message("sms", row.address, text.body, status_callback=callback)
-    if row.channel == "wechat_robot":
-        return Message("wechat_robot", row.address, text.body, format="markdown")
+        return Message("sms", claimed.address, text.body, status_callback=callback)
+    if claimed.channel == "wechat_robot":
+        return Message("wechat_robot", claimed.address, text.body, format="markdown")
     if link:
-        return Message("wechat_app", row.address, text.body, "textcard", text.title, link)
-    return Message("wechat_app", row.address, text.body, title=text.title)
-
-
-def _held(key: str, attempt: int) -> Any:
-    """The claim of attempt number `attempt` still stands (no sweep handed the row on)."""
-    return and_(
-        Notification.key == key, Notification.status == SENDING, Notification.attempts == attempt
-    )
+        return Message("wechat_app", claimed.address, text.body, "textcard", text.title, link)
+    return Message("wechat_app", claimed.address, text.body, title=text.title)
 
 
 def record_sent(
-    session: Session, key: str, attempt: int, message: Message, receipt: Receipt, now: datetime
+    db: Session | Connection,
+    key: str,
+    attempt: int,
+    message: Message,
+    receipt: Receipt,
+    now: datetime,
 ) -> bool:
+    """The provider took the message: recorded if attempt `attempt` still holds the row (one
+    statement, like the claim)."""
     delivered = receipt.status == DELIVERED
-    done = session.execute(
-        update(Notification)
-        .where(_held(key, attempt))
-        .values(
-            status=DELIVERED if delivered else SENT,
-            provider_id=receipt.provider_id or None,
-            provider_status=receipt.status,
-            title=message.title,
-            body=message.body,
-            sent_at=now,
-            delivered_at=now if delivered else None,
-            lease_until=None,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+    done = db.execute(
+        _RECORD_SENT,
+        {
+            "claim_key": key,
+            "claim_attempt": attempt,
+            "status": DELIVERED if delivered else SENT,
+            "provider_id": receipt.provider_id or None,
+            "provider_status": receipt.status,
+            "title": message.title,
+            "body": message.body,
+            "sent_at": now,
+            "delivered_at": now if delivered else None,
+            "lease_until": None,
+            "updated_at": now,
+        },
     )
     return bool(done.rowcount)  # type: ignore[attr-defined]
 
@@ -115,7 +151,8 @@ def record_failure(
 ) -> str:
     """A retry later (retryable and attempts left), else a final failure and the SMS fallback."""
     row = session.scalars(
-        select(Notification).where(_held(key, attempt)).with_for_update()
+        select(Notification).where(_HELD).with_for_update(),
+        {"claim_key": key, "claim_attempt": attempt},
     ).one_or_none()
     if row is None:
         return "claim lost"

@@ -47,7 +47,13 @@ def provider_env(
 def _reset_runtime() -> None:
     if runtime.database.cache_info().currsize:
         runtime.database().dispose()
-    for cached in (runtime.settings, runtime.redis, runtime.database, runtime.channels):
+    for cached in (
+        runtime.settings,
+        runtime.redis,
+        runtime.database,
+        runtime.single_statements,
+        runtime.channels,
+    ):
         cached.cache_clear()
 
 
