@@ -7,6 +7,7 @@ private gateways work without patching the library.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -60,6 +61,13 @@ class _RebasedHttpClient(TwilioHttpClient):  # type: ignore[misc]
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+        # requests reads the proxy and CA-bundle variables on every request (two scans of the
+        # whole environment); they are this process's, so read them once, as requests would.
+        self.session.proxies = requests.utils.get_environ_proxies(api_base)
+        self.session.verify = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        )
+        self.session.trust_env = False  # every request carries its account's auth: no .netrc
 
     def rebase(self, url: str) -> str:
         parts = urlsplit(url)
