@@ -44,7 +44,9 @@ def create_app(
     database = Database(settings.database_url)
     app.extensions["itsm.db"] = database
     if enqueue is None and settings.redis_url:
-        enqueue = rq_enqueuer(Redis.from_url(settings.redis_url))
+        # A request hands its jobs over after commit: a Redis that hangs must not hold it.
+        redis = Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=2)
+        enqueue = rq_enqueuer(redis)
     if enqueue is not None:
         outbox.install(database.sessions, enqueue)
 

@@ -1,7 +1,9 @@
 """The outbox: effects are rows in the causing transaction, enqueued on RQ only after commit.
 
-A crash between commit and enqueue, or Redis being down, leaves rows undispatched; the
-periodic redispatch (`itsm.jobs.maintenance.redispatch_outbox`) hands them over later.
+After commit the transaction's rows go to the queue in one batch, from memory: the request
+writes nothing more. Rows are marked dispatched later, in bulk, by the periodic redispatch
+(`itsm.jobs.sla.redispatch_outbox`): it marks the rows whose jobs the queue holds and hands
+the queue the rows it lacks (a crash between commit and enqueue, Redis down or flushed).
 Job ids are the rows' keys, so a row enqueued twice is still one job.
 """
 
@@ -22,9 +24,6 @@ from itsm.models.outbox import OutboxMessage
 log = logging.getLogger(__name__)
 _PENDING = "itsm.outbox.pending"
 
-Enqueue = Callable[[OutboxMessage], None]
-"""Hands one row to the queue; raises when the queue cannot be reached."""
-
 
 @dataclass(frozen=True)
 class Message:
@@ -34,6 +33,13 @@ class Message:
     kind: str
     payload: dict[str, Any]
     run_at: datetime | None = None
+
+
+Enqueue = Callable[[Sequence[Message]], None]
+"""Hands a batch of messages to the queue; raises when the queue cannot be reached."""
+
+Queued = Callable[[Sequence[str]], set[str]]
+"""Of the given keys, those whose jobs the queue holds (waiting, scheduled or done)."""
 
 
 def add(
@@ -50,12 +56,12 @@ def add(
     add_new(session, [Message(key, kind, payload, run_at)])
 
 
-_INSERT = insert(OutboxMessage.__table__).returning(OutboxMessage.id)
+_INSERT = insert(OutboxMessage.__table__)
 
 
 def add_new(session: Session, messages: Sequence[Message]) -> None:
     """Write effects whose keys cannot exist yet (they name rows of this transaction), with
-    one INSERT; they are dispatched after commit."""
+    one INSERT; they are handed to the queue after commit."""
     if not messages:
         return
     now = clock.now()
@@ -70,67 +76,102 @@ def add_new(session: Session, messages: Sequence[Message]) -> None:
         }
         for m in messages
     ]
-    ids = session.execute(_INSERT, rows).scalars().all()
-    session.info.setdefault(_PENDING, []).extend(ids)
+    session.execute(_INSERT, rows)
+    session.info.setdefault(_PENDING, []).extend(messages)
 
 
 def install(sessions: sessionmaker[Session], enqueue: Enqueue) -> None:
-    """Dispatch each transaction's outbox rows after it commits, with `enqueue`."""
+    """Hand each transaction's outbox messages to `enqueue` after it commits."""
 
     @event.listens_for(sessions, "after_commit")
     def _after_commit(session: Session) -> None:
-        ids = session.info.pop(_PENDING, None)
-        if ids:
-            dispatch(sessions, ids, enqueue)
+        messages = session.info.pop(_PENDING, None)
+        if not messages:
+            return
+        try:
+            enqueue(messages)
+        except Exception as error:  # noqa: BLE001 - any queue failure leaves the rows pending
+            log.warning(
+                "%d outbox message(s) not handed to the queue (%s); the redispatch will",
+                len(messages),
+                error,
+            )
 
     @event.listens_for(sessions, "after_rollback")
     def _after_rollback(session: Session) -> None:
         session.info.pop(_PENDING, None)
 
 
+def _message(row: OutboxMessage) -> Message:
+    return Message(row.key, row.kind, row.payload, row.run_at)
+
+
 def dispatch(sessions: sessionmaker[Session], ids: Iterable[int], enqueue: Enqueue) -> int:
-    """Enqueue the given rows (those not yet dispatched); returns how many were handed over."""
-    handed: list[int] = []
-    failed: list[int] = []
+    """Enqueue the given rows (those not yet dispatched) as one batch and mark them; returns
+    how many were handed over."""
     with sessions() as session:
         rows = session.scalars(
             select(OutboxMessage).where(
                 OutboxMessage.id.in_(list(ids)), OutboxMessage.dispatched_at.is_(None)
             )
         ).all()
-        for row in rows:
-            try:
-                enqueue(row)
-            except Exception as error:  # noqa: BLE001 - any queue failure leaves the row pending
-                log.warning(
-                    "outbox %s not dispatched (%s); the redispatch will retry", row.key, error
-                )
-                failed.append(row.id)
-                continue
-            handed.append(row.id)
-        attempt = {"attempts": OutboxMessage.attempts + 1}
-        if handed:
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(handed))
-                .values(dispatched_at=clock.now(), **attempt)
-            )
-        if failed:
-            session.execute(
-                update(OutboxMessage).where(OutboxMessage.id.in_(failed)).values(**attempt)
-            )
+        handed = _hand_over(session, rows, enqueue)
         session.commit()
-    return len(handed)
+    return handed
 
 
-def pending_ids(session: Session, older_than: timedelta, limit: int = 1000) -> list[int]:
-    """Rows left undispatched for longer than `older_than` (a crash, or Redis was down)."""
+def _hand_over(session: Session, rows: Sequence[OutboxMessage], enqueue: Enqueue) -> int:
+    if not rows:
+        return 0
+    ids = [row.id for row in rows]
+    values: dict[str, Any] = {"attempts": OutboxMessage.attempts + 1}
+    try:
+        enqueue([_message(row) for row in rows])
+    except Exception as error:  # noqa: BLE001 - the rows stay pending for the next round
+        log.warning("%d outbox row(s) not dispatched (%s); will retry", len(rows), error)
+        handed = 0
+    else:
+        values["dispatched_at"] = clock.now()
+        handed = len(rows)
+    session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(**values))
+    return handed
+
+
+@dataclass(frozen=True)
+class Redispatched:
+    confirmed: int
+    """Rows whose jobs the queue held: handed over after their commit, now marked."""
+    handed: int
+    """Rows whose jobs the queue lacked, handed to it now."""
+
+
+def redispatch(
+    sessions: sessionmaker[Session],
+    enqueue: Enqueue,
+    queued: Queued,
+    older_than: timedelta,
+    limit: int = 5000,
+) -> Redispatched:
+    """Mark the rows left undispatched for longer than `older_than` whose jobs the queue
+    holds, and hand it the others (a crash after commit, Redis down or flushed)."""
     cutoff = clock.now() - older_than
-    return list(
-        session.scalars(
-            select(OutboxMessage.id)
+    with sessions() as session:
+        rows = session.scalars(
+            select(OutboxMessage)
             .where(OutboxMessage.dispatched_at.is_(None), OutboxMessage.created_at <= cutoff)
             .order_by(OutboxMessage.created_at)
             .limit(limit)
-        )
-    )
+        ).all()
+        if not rows:
+            return Redispatched(0, 0)
+        held = queued([row.key for row in rows])
+        confirmed = [row.id for row in rows if row.key in held]
+        if confirmed:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(confirmed))
+                .values(dispatched_at=clock.now(), attempts=OutboxMessage.attempts + 1)
+            )
+        handed = _hand_over(session, [row for row in rows if row.key not in held], enqueue)
+        session.commit()
+    return Redispatched(len(confirmed), handed)

@@ -6,15 +6,21 @@ import hashlib
 import importlib
 import re
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from redis import Redis
 from rq import Queue, Retry
+from rq.job import Job
 
-from itsm.models.outbox import OutboxMessage
+from itsm.outbox import Enqueue, Message, Queued
 
 QUEUES = ("sla", "notifications", "default")
 JOB_TIMEOUT = 60
+RESULT_TTL = 3600
+"""A done job's hash stays this long; the redispatch, which runs far more often, takes its
+presence as proof that the job was handed over (rq_queued)."""
+FAILURE_TTL = 86400
 RETRY = Retry(max=3, interval=[5, 30, 120])
 
 KIND_TO_JOB: dict[str, tuple[str, str, Retry | None]] = {
@@ -30,7 +36,7 @@ def queue(name: str, connection: Redis) -> Queue:
     return Queue(name, connection=connection, default_timeout=JOB_TIMEOUT)
 
 
-def _job_id(key: str) -> str:
+def job_id_of(key: str) -> str:
     """RQ's job id for an outbox key: readable, only the characters RQ allows, still unique."""
     readable = re.sub(r"[^A-Za-z0-9_-]", "-", key)
     if readable == key.replace(":", "-") and len(readable) <= 120:
@@ -38,48 +44,73 @@ def _job_id(key: str) -> str:
     return f"{readable[:100]}-{hashlib.sha1(key.encode()).hexdigest()[:16]}"
 
 
-def rq_enqueuer(connection: Redis):  # type: ignore[no-untyped-def]
-    """An outbox `enqueue` that schedules each row's job on its queue, with the row key as id."""
+def rq_enqueuer(connection: Redis) -> Enqueue:
+    """An outbox `enqueue` that puts a batch of rows' jobs on their queues in one Redis round
+    trip: each at once, or scheduled at its `run_at`, with the row's key as the job id."""
+    queues: dict[str, Queue] = {}
 
-    def enqueue(row: OutboxMessage) -> None:
-        queue_name, func, retry = KIND_TO_JOB[row.kind]
-        q = queue(queue_name, connection)
-        kwargs = {
-            "job_id": _job_id(row.key),
-            "retry": retry,
-            "result_ttl": 3600,
-            "failure_ttl": 86400,
-        }
-        run_at = row.run_at
-        if run_at is not None and run_at > datetime.now(UTC):
-            q.enqueue_at(run_at, func, **row.payload, **kwargs)
-        else:
-            q.enqueue(func, **row.payload, **kwargs)
+    def enqueue(messages: Sequence[Message]) -> None:
+        now = datetime.now(UTC)
+        with connection.pipeline() as pipe:
+            pipe.multi()  # one MULTI … EXEC for the batch (RQ asks for it before its commands)
+            for message in messages:
+                queue_name, func, retry = KIND_TO_JOB[message.kind]
+                q = queues.get(queue_name) or queues.setdefault(
+                    queue_name, queue(queue_name, connection)
+                )
+                job = q.create_job(
+                    func,
+                    kwargs=message.payload,
+                    job_id=job_id_of(message.key),
+                    retry=retry,
+                    result_ttl=RESULT_TTL,
+                    failure_ttl=FAILURE_TTL,
+                )
+                if message.run_at is not None and message.run_at > now:
+                    q.schedule_job(job, message.run_at, pipeline=pipe)
+                else:
+                    q.enqueue_job(job, pipeline=pipe)
+            pipe.execute()
 
     return enqueue
+
+
+def rq_queued(connection: Redis) -> Queued:
+    """An outbox `queued`: the keys whose jobs Redis holds (waiting, scheduled, or finished
+    within RESULT_TTL), by one EXISTS per key in one round trip."""
+
+    def queued(keys: Sequence[str]) -> set[str]:
+        with connection.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.exists(Job.key_for(job_id_of(key)))
+            found = pipe.execute()
+        return {key for key, exists in zip(keys, found, strict=True) if exists}
+
+    return queued
 
 
 def enqueue_delivery(connection: Redis, key: str, suffix: str) -> None:
     """A delivery job outside the outbox (the sweep's hand-on of a lost one)."""
     _, func, _ = KIND_TO_JOB["notification"]
     queue("notifications", connection).enqueue(
-        func, key=key, job_id=_job_id(f"notify:{key}:{suffix}"), result_ttl=3600
+        func, key=key, job_id=job_id_of(f"notify:{key}:{suffix}"), result_ttl=RESULT_TTL
     )
 
 
-def inline_enqueuer():  # type: ignore[no-untyped-def]
+def inline_enqueuer() -> Enqueue:
     """An outbox `enqueue` for a single process with no Redis (`itsm demo`): each row's job
     runs on a timer thread at its instant. Nothing survives a restart: production uses RQ."""
 
-    def enqueue(row: OutboxMessage) -> None:
-        _, func, _ = KIND_TO_JOB[row.kind]
-        module, name = func.rsplit(".", 1)
-        job = getattr(importlib.import_module(module), name)
-        delay = 0.0
-        if row.run_at is not None:
-            delay = max(0.0, (row.run_at - datetime.now(UTC)).total_seconds())
-        timer = threading.Timer(delay, job, kwargs=dict(row.payload))
-        timer.daemon = True
-        timer.start()
+    def enqueue(messages: Sequence[Message]) -> None:
+        for message in messages:
+            _, func, _ = KIND_TO_JOB[message.kind]
+            module, name = func.rsplit(".", 1)
+            job = getattr(importlib.import_module(module), name)
+            delay = 0.0
+            if message.run_at is not None:
+                delay = max(0.0, (message.run_at - datetime.now(UTC)).total_seconds())
+            timer = threading.Timer(delay, job, kwargs=dict(message.payload))
+            timer.daemon = True
+            timer.start()
 
     return enqueue

@@ -16,10 +16,13 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from redis import Redis
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
 from itsm import clock
 from itsm.app import create_app
+from itsm.jobs import job_id_of, rq_queued
 from itsm.models import Clock, OutboxMessage, TicketEvent
 from tests.factories import World, build_world, publish_shipped_policy
 from tests.redis_server import RedisServer
@@ -98,8 +101,16 @@ def test_timers_raise_warning_and_breach_on_time_once(
     ticket_id = open_nearly_due_ticket(timer_app, world, seconds_left=10)
     with timer_app.extensions["itsm.db"].sessions() as session:
         due_at = session.scalar(select(Clock.due_at).where(Clock.ticket_id == ticket_id))
-        timers = session.scalars(select(OutboxMessage.dispatched_at)).all()
-    assert timers and all(t is not None for t in timers)  # handed to RQ after commit
+        clock_ids = session.scalars(select(Clock.id).where(Clock.ticket_id == ticket_id)).all()
+        timers = [
+            key
+            for key in session.scalars(select(OutboxMessage.key))
+            if key.split(":")[:2] in (["sla", str(i)] for i in clock_ids)
+        ]
+    redis = Redis.from_url(own_redis.url)  # handed to RQ after commit, the due one scheduled
+    assert timers and rq_queued(redis)(timers) == set(timers)
+    due = [key for key in timers if ":due:" in key]
+    assert job_id_of(due[0]) in ScheduledJobRegistry("sla", connection=redis).get_job_ids()
     worker = start_itsm(database_url, own_redis, tmp_path, "worker")
     try:
         deadline = time.monotonic() + 30  # generous: a loaded CI machine starts slowly
