@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, Table, create_engine, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -45,6 +45,25 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime()}
+
+
+def column_values(table: Table, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Every non-key column of a new row of `table`: the given value, else the column's
+    default, else None. For Core INSERTs of many rows (which need the same keys in each) and
+    for building the ORM object of a row inserted by Core without reading it back."""
+    values = {}
+    for column in table.c:
+        if column.primary_key:
+            continue
+        if column.key in given:
+            values[column.key] = given[column.key]
+        elif column.default is None:
+            values[column.key] = None
+        elif column.default.is_callable:
+            values[column.key] = column.default.arg(None)  # type: ignore[attr-defined]
+        else:
+            values[column.key] = column.default.arg  # type: ignore[attr-defined]
+    return values
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import date
 from typing import Any
 
@@ -33,22 +34,41 @@ def _base_book() -> ScheduleBook:
         return _base
 
 
-def schedule_book(session: Session) -> ScheduleBook:
-    """The package's schedule with every operator-loaded year applied (cached per revision)."""
-    rows = session.execute(
-        select(CalendarYear.year, CalendarYear.loaded_at, CalendarYear.document).order_by(
-            CalendarYear.year
-        )
-    ).all()
-    signature = tuple((year, loaded_at.isoformat()) for year, loaded_at, _ in rows)
+BOOK_TTL_SECONDS = 10.0
+_current: dict[str, tuple[float, ScheduleBook]] = {}
+"""Per database: the book last read and until when it is used without asking again."""
+
+
+def schedule_book(session: Session, fresh: bool = False) -> ScheduleBook:
+    """The package's schedule with every operator-loaded year applied.
+
+    Opening a ticket needs it, and the years change about once a year: a process asks the
+    database again after BOOK_TTL_SECONDS (`fresh` asks now), so a year loaded elsewhere is
+    used everywhere within that time; each revision is built once.
+    """
+    database = str(session.get_bind().url)
+    now = time.monotonic()
     with _lock:
-        book = _books.get(signature)
+        current = _current.get(database)
+    if current is not None and current[0] > now and not fresh:
+        return current[1]
+    revision = tuple(
+        (year, loaded_at.isoformat())
+        for year, loaded_at in session.execute(
+            select(CalendarYear.year, CalendarYear.loaded_at).order_by(CalendarYear.year)
+        )
+    )
+    with _lock:
+        book = _books.get(revision)
     if book is None:
         book = _base_book()
-        for _, _, document in rows:
+        documents = session.scalars(select(CalendarYear.document).order_by(CalendarYear.year))
+        for document in documents:
             book = book.with_year(YearSchedule.from_dict(document))
         with _lock:
-            _books[signature] = book
+            _books[revision] = book
+    with _lock:
+        _current[database] = (now + BOOK_TTL_SECONDS, book)
     return book
 
 
@@ -97,6 +117,8 @@ def load_year(
     row.loaded_at = clock.now()
     row.loaded_by_id = actor.user_id if actor else None
     session.flush()
+    with _lock:  # this process sees the year at once; the others within BOOK_TTL_SECONDS
+        _current.pop(str(session.get_bind().url), None)
     log.info("loaded the working-day schedule for %s", year)
     return schedule
 
@@ -107,7 +129,7 @@ def days(session: Session, name: str, start: date, end: date) -> tuple[list[DayI
         raise InvalidInput("'to' is before 'from'")
     if (end - start).days > 366:
         raise InvalidInput("ask for at most 366 days at a time")
-    book = schedule_book(session)
+    book = schedule_book(session, fresh=True)
     calendar = builtin_calendar(name, book)
     infos = calendar.days(start, end)
     fallback = sorted(

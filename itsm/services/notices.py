@@ -16,10 +16,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from itsm import outbox
+from itsm.db import column_values
 from itsm.models import Clock, Contract, ContractContact, Notification, Priority, Ticket, User
 from itsm.models.notification import PENDING, SKIPPED
 from itsm.models.types import Channel
@@ -253,10 +254,14 @@ def _falls_back(recipient: Recipient, ticket: Ticket, config: Mapping[str, Any])
     )
 
 
+_TABLE = Notification.__table__
+
+
 def record(
     session: Session, rows: list[Notification], known_new: bool = False
 ) -> list[Notification]:
-    """Add the rows that are new (by key) and an outbox job for each one to send."""
+    """Write the rows that are new (by key) and an outbox job for each one to send; returns
+    them as written (by one Core INSERT: they are not attached to the session)."""
     if not rows:
         return []
     existing: set[str] = set()
@@ -264,25 +269,33 @@ def record(
         keys = [r.key for r in rows]
         existing = set(session.scalars(select(Notification.key).where(Notification.key.in_(keys))))
     fresh = [r for r in rows if r.key not in existing]
+    if not fresh:
+        return []
+    session.execute(insert(_TABLE), [column_values(_TABLE, r.__dict__) for r in fresh])
+    jobs = []
     for row in fresh:
-        session.add(row)
         if row.status == PENDING:
-            schedule(session, row.key, 1, row.not_before)
+            jobs.append(_attempt_job(row.key, 1, row.not_before))
             if row.fallback_at is not None:
-                outbox.add(
-                    session,
-                    f"notify-fallback:{row.key}",
-                    "notification_fallback",
-                    {"key": row.key},
-                    row.fallback_at,
-                    known_new=True,
+                jobs.append(
+                    outbox.Message(
+                        f"notify-fallback:{row.key}",
+                        "notification_fallback",
+                        {"key": row.key},
+                        row.fallback_at,
+                    )
                 )
+    outbox.add_new(session, jobs)
     return fresh
+
+
+def _attempt_job(key: str, attempt: int, at: datetime | None) -> outbox.Message:
+    return outbox.Message(f"notify:{key}:{attempt}", "notification", {"key": key}, at)
 
 
 def schedule(session: Session, key: str, attempt: int, at: datetime | None) -> None:
     """An outbox job for a notification's attempt (at `at`, or at once)."""
-    outbox.add(session, f"notify:{key}:{attempt}", "notification", {"key": key}, at, True)
+    outbox.add_new(session, [_attempt_job(key, attempt, at)])
 
 
 def on_ticket_opened(session: Session, ticket: Ticket, now: datetime) -> None:
