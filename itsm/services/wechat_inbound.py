@@ -20,7 +20,7 @@ from itsm.services.access import Actor
 from notifications import InboundMessage as Received
 from workflows import ticket as ticket_workflow
 
-_NUMBER = re.compile(r"\b[A-Z]{2,5}-\d{4}-\d{6}\b")
+_NUMBER = re.compile(r"\b[A-Z]{2,5}-\d{4}-\d{6,}\b")  # 6 digits or more
 TITLE_LENGTH = 60
 
 
