@@ -58,12 +58,6 @@ def row_key(row: SlaPolicy) -> tuple[int, int, int, datetime]:
     return (row.id, row.contract_id, row.version, row.published_at)
 
 
-def is_parsed(row: SlaPolicy) -> bool:
-    """Whether this version's document is parsed in this process already."""
-    with _parsed_lock:
-        return row_key(row) in _parsed
-
-
 def parse_policy(row: SlaPolicy) -> Policy:
     """The parsed document of a published version (immutable, so cached)."""
     key = row_key(row)
@@ -317,17 +311,14 @@ def _policy_row(session: Session, ticket: Ticket) -> SlaPolicy | None:
 _INSERT_CLOCKS = insert(Clock.__table__).returning(Clock.id, sort_by_parameter_order=True)
 
 
-def open_clocks(
-    session: Session, ticket: Ticket, now: datetime, policy_row: SlaPolicy | None = None
-) -> None:
-    """Set the clocks a new ticket gets under the policy version it was opened under (the
-    caller may hand it the version's row, read already).
+def open_clocks(session: Session, ticket: Ticket, now: datetime) -> None:
+    """Set the clocks a new ticket gets under the policy version it was opened under.
 
     The clocks, their first timeline lines and their timers are new rows that nothing reads
     in this transaction: one Core INSERT each, not the ORM's unit of work (a third of the
     cost of opening a ticket with clocks).
     """
-    policy_row = policy_row or _policy_row(session, ticket)
+    policy_row = _policy_row(session, ticket)
     if policy_row is None:
         return
     policy = parse_policy(policy_row)

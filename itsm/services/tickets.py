@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, String, and_, bindparam, false, func, insert, select
-from sqlalchemy.orm import Session, aliased, make_transient_to_detached
+from sqlalchemy.orm import Session, aliased, defer, lazyload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from itsm import clock
@@ -21,8 +21,6 @@ from itsm.errors import Forbidden, IdempotencyKeyReused, InvalidInput, NotFound,
 from itsm.models import (
     TICKET_NUMBERS,
     ConfigurationItem,
-    Contract,
-    District,
     IdempotencyRecord,
     Institution,
     Role,
@@ -134,19 +132,8 @@ class _Context:
     """The contract's newest published SLA policy version, if any."""
 
 
-_CONTEXT_TABLES = (
-    Institution.__table__,
-    District.__table__,
-    Contract.__table__,
-    ConfigurationItem.__table__,
-    SlaPolicy.__table__,
-)
-_POLICY_COLUMNS = [c for c in SlaPolicy.__table__.c if c.key != "document"]
-"""A policy's document is parsed once per version and process: loaded only when not yet."""
-
-
 @functools.lru_cache(maxsize=1024)
-def _context_query(actor: Actor, with_item: bool) -> Select[Any]:
+def _context_query(actor: Actor, with_item: bool) -> Select[tuple[Institution, SlaPolicy, Any]]:
     """The query of `_context` for this actor (built once: building it costs more than running
     it), with the institution's and the system's ids as parameters."""
     version = aliased(SlaPolicy)
@@ -162,30 +149,25 @@ def _context_query(actor: Actor, with_item: bool) -> Select[Any]:
         ConfigurationItem.id == bindparam("item_id"),
         ConfigurationItem.contract_id == Institution.contract_id,
     )
-    institution, district, contract, item, _ = _CONTEXT_TABLES
     return (
-        select(*institution.c, *district.c, *contract.c, *item.c, *_POLICY_COLUMNS)
+        select(Institution, SlaPolicy, ConfigurationItem)
         .select_from(Institution)
-        .join(District, District.id == Institution.district_id)
-        .join(Contract, Contract.id == Institution.contract_id)
         .outerjoin(SlaPolicy, SlaPolicy.id == newest_policy)
         .outerjoin(ConfigurationItem, system if with_item else false())
         .where(Institution.id == bindparam("institution_id"), institution_scope(actor))
+        .options(
+            # The document is parsed once per version and process: loaded only when not cached.
+            defer(SlaPolicy.document),
+            # Both are the institution's contract, already loaded with it.
+            lazyload(SlaPolicy.contract),
+            lazyload(ConfigurationItem.contract),
+        )
     )
-
-
-def _detached(cls: type[Any], columns: Any, values: Any) -> Any:
-    """An ORM object of `cls` from a row's values, as if loaded and then detached: what the
-    new ticket refers to, read by this request only (its answer, its notifications)."""
-    obj = cls(**{column.key: value for column, value in zip(columns, values, strict=True)})
-    make_transient_to_detached(obj)
-    return obj
 
 
 def _context(session: Session, actor: Actor, institution_id: int, item_id: int | None) -> _Context:
     """The institution the actor files for (with its contract and district), the system named
-    and the contract's newest policy version: one Core query (a third of the ORM's cost),
-    since every ticket needs them."""
+    and the contract's newest policy version: one query, since every ticket needs them."""
     query = _context_query(actor, item_id is not None)
     params = {"institution_id": institution_id, "item_id": item_id}
     row = session.execute(query, params).first()
@@ -194,28 +176,12 @@ def _context(session: Session, actor: Actor, institution_id: int, item_id: int |
             f"institution {institution_id} does not exist or is not yours to file for",
             errors={"institution_id": ["unknown institution"]},
         )
-    parts, offset = [], 0
-    for columns in [t.c for t in _CONTEXT_TABLES[:4]] + [_POLICY_COLUMNS]:
-        parts.append((columns, row[offset : offset + len(columns)]))
-        offset += len(columns)
-    institution = _detached(Institution, *parts[0])
-    contract = _detached(Contract, *parts[2])
-    set_committed_value(institution, "district", _detached(District, *parts[1]))
-    set_committed_value(institution, "contract", contract)
-    item = None
-    if item_id is not None:
-        if parts[3][1][0] is None:
-            raise InvalidInput(
-                f"configuration item {item_id} is not a system of this ticket's contract",
-                errors={"configuration_item_id": ["not a system of this contract"]},
-            )
-        item = _detached(ConfigurationItem, *parts[3])
-        set_committed_value(item, "contract", contract)
-    policy = None
-    if parts[4][1][0] is not None:
-        policy = _detached(SlaPolicy, *parts[4])
-        if not sla.is_parsed(policy):
-            policy = session.get_one(SlaPolicy, policy.id)
+    institution, policy, item = row
+    if item_id is not None and item is None:
+        raise InvalidInput(
+            f"configuration item {item_id} is not a system of this ticket's contract",
+            errors={"configuration_item_id": ["not a system of this contract"]},
+        )
     return _Context(institution, item, policy)
 
 
@@ -345,7 +311,7 @@ def create_ticket(
         insert(TicketEvent.__table__),
         [_event_row(ticket, actor, "created", now, to_state=ticket.state)],
     )
-    sla.open_clocks(session, ticket, now, policy)
+    sla.open_clocks(session, ticket, now)
     notices.on_ticket_opened(session, ticket, now)
     if assignee is not None and assignee.id != actor.user_id:
         notices.on_assigned(session, ticket, now)
