@@ -270,7 +270,7 @@ def create_ticket(
     idempotency_key: str | None = None,
 ) -> Created:
     """Open a ticket for an institution the actor may file for."""
-    request_hash = _request_hash(fields)
+    request_hash = _request_hash(fields) if idempotency_key else ""
     if idempotency_key:
         existing = _replay(session, actor, idempotency_key, request_hash)
         if existing is not None:
