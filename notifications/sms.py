@@ -1,22 +1,30 @@
 """SMS through Twilio's official client, pointed at any base address.
 
-twilio 9 has no base-URL setting (`edge`/`region` only rewrite `*.twilio.com`), so a
-`TwilioHttpClient` subclass rewrites the scheme and host of every request: tests, proxies and
-private gateways work without patching the library.
+twilio 9 has no base-URL setting (`edge`/`region` only rewrite `*.twilio.com`), so our own
+`HttpClient` (twilio's interface for transports) rewrites the scheme and host of every request:
+tests, proxies and private gateways work without patching the library. It speaks HTTP through
+a urllib3 connection pool, as twilio's default `TwilioHttpClient` does underneath requests; but
+requests' sessions, hooks, cookie jars and per-request look-ups of the environment cost as much
+CPU per message again as the rest of a send.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import re
+from base64 import b64encode
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
-import requests
-from requests.adapters import HTTPAdapter
+import urllib3
+from requests.utils import DEFAULT_CA_BUNDLE_PATH, get_environ_proxies, select_proxy
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
+from twilio.http import HttpClient
+from twilio.http.response import Response
 from twilio.rest import Client
+from urllib3 import exceptions as http_errors
 
 from notifications.message import (
     Channel,
@@ -48,26 +56,34 @@ def normalise_phone(number: str) -> str:
     return digits
 
 
-class _RebasedHttpClient(TwilioHttpClient):  # type: ignore[misc]
-    """Sends every request for `*.twilio.com` to `api_base` instead."""
+class _RebasedHttpClient(HttpClient):  # type: ignore[misc]
+    """Sends every request for `*.twilio.com` to `api_base` instead, over one pool of
+    keep-alive connections; through the proxy and with the CA bundle that requests would take
+    from the environment (read once: a process's environment does not change)."""
 
     def __init__(self, api_base: str, timeout: float, pool_size: int = 32) -> None:
-        super().__init__(timeout=timeout)
+        super().__init__(logging.getLogger("twilio.http_client"), False, timeout)
         base = urlsplit(api_base.rstrip("/"))
         if base.scheme not in ("http", "https") or not base.netloc:
             raise ValueError(f"api_base must be an http(s) URL: {api_base!r}")
         self._base = base
-        # The library mounts a sized pool for https only; plain http (tests, gateways) too.
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-        # requests reads the proxy and CA-bundle variables on every request (two scans of the
-        # whole environment); they are this process's, so read them once, as requests would.
-        self.session.proxies = requests.utils.get_environ_proxies(api_base)
-        self.session.verify = (
-            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-        )
-        self.session.trust_env = False  # every request carries its account's auth: no .netrc
+        options: dict[str, Any] = {
+            "maxsize": pool_size,
+            "retries": False,  # the delivery decides about retries, as with requests: none here
+            "ca_certs": os.environ.get("REQUESTS_CA_BUNDLE")
+            or os.environ.get("CURL_CA_BUNDLE")
+            or DEFAULT_CA_BUNDLE_PATH,
+        }
+        proxy = select_proxy(api_base, get_environ_proxies(api_base))
+        self._pool: urllib3.PoolManager
+        if proxy:
+            auth = urlsplit(proxy)
+            if auth.username:
+                credentials = f"{auth.username}:{auth.password or ''}"
+                options["proxy_headers"] = urllib3.make_headers(proxy_basic_auth=credentials)
+            self._pool = urllib3.ProxyManager(proxy, **options)
+        else:
+            self._pool = urllib3.PoolManager(**options)
 
     def rebase(self, url: str) -> str:
         parts = urlsplit(url)
@@ -77,8 +93,46 @@ class _RebasedHttpClient(TwilioHttpClient):  # type: ignore[misc]
         path = self._base.path + parts.path
         return urlunsplit((self._base.scheme, self._base.netloc, path, parts.query, ""))
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        return super().request(method, self.rebase(url), *args, **kwargs)
+    def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> Response:
+        """One HTTP exchange, as twilio's `TwilioHttpClient.request` makes it."""
+        target = self.rebase(url)
+        if params:
+            target += ("&" if "?" in target else "?") + urlencode(params, doseq=True)
+        fields = dict(headers or {})
+        if auth is not None:
+            token = b64encode(f"{auth[0]}:{auth[1]}".encode("latin1")).decode()
+            fields["Authorization"] = f"Basic {token}"
+        body: str | None = None
+        if fields.get("Content-Type") in ("application/json", "application/scim+json"):
+            body = json.dumps(data)
+        elif data:
+            body = urlencode(data, doseq=True)
+        if self.logger.isEnabledFor(logging.INFO):
+            self.logger.info("%s Request: %s", method, target)
+        answer = self._pool.request(
+            method.upper(),
+            target,
+            body=body,
+            headers=fields,
+            timeout=self.timeout if timeout is None else timeout,
+            redirect=allow_redirects,
+        )
+        if self.logger.isEnabledFor(logging.INFO):
+            self.logger.info("Response Status Code: %s", answer.status)
+        return Response(answer.status, answer.data.decode("utf-8", "replace"), answer.headers)
+
+    def close(self) -> None:
+        self._pool.clear()
 
 
 class TwilioSms(Channel):
@@ -115,9 +169,12 @@ class TwilioSms(Channel):
             sent = self._client.messages.create(**options)
         except TwilioRestException as error:
             raise _rest_error(error) from error
-        except requests.Timeout as error:
-            raise RetryableDeliveryError("timeout", str(error)) from error
-        except requests.RequestException as error:
+        except http_errors.TimeoutError as error:
+            # urllib3 counts a refused connection among its timeouts: it is not one.
+            refused = isinstance(error, http_errors.NewConnectionError)
+            code = "connection_error" if refused else "timeout"
+            raise RetryableDeliveryError(code, str(error)) from error
+        except http_errors.HTTPError as error:  # refused, reset, a broken answer
             raise RetryableDeliveryError("connection_error", str(error)) from error
         except TwilioException as error:  # e.g. an answer that is not JSON
             raise RetryableDeliveryError("provider_error", str(error)) from error
@@ -125,7 +182,7 @@ class TwilioSms(Channel):
 
     def close(self) -> None:
         """Release the pooled connections."""
-        self._http.session.close()
+        self._http.close()
 
 
 def _rest_error(error: TwilioRestException) -> DeliveryError:
