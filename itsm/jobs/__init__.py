@@ -19,7 +19,8 @@ QUEUES = ("sla", "notifications", "default")
 JOB_TIMEOUT = 60
 RESULT_TTL = 3600
 """A done job's hash stays this long; the redispatch, which runs far more often, takes its
-presence as proof that the job was handed over (rq_queued)."""
+presence as proof that the job was handed over (rq_queued). Were `itsm cron` stopped for
+longer, its first run would enqueue some done jobs again: every job here is idempotent."""
 FAILURE_TTL = 86400
 RETRY = Retry(max=3, interval=[5, 30, 120])
 
