@@ -240,6 +240,9 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
+    # Buffer each answer and send it whole when the request is done (http.server flushes
+    # then): one write instead of one for the headers and another for the body.
+    wbufsize = 64 * 1024
     server: _Server
     server_version = "ProviderStub/1.0"
 
