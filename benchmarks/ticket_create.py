@@ -776,27 +776,15 @@ def main(argv: list[str] | None = None) -> int:
                     "/",
                 )
                 servers += [bare, floor, itsm]
-                headers = {"Content-Type": "application/json"}
-                bare_outcome = run_load(
-                    bare, "/bare", headers, bare_body(seed), args, stop, database
-                )
-                floor_outcome = run_load(
-                    floor,
-                    "/floor",
-                    {**headers, "Authorization": f"Bearer {seed.token}"},
-                    ticket_body(seed),
-                    args,
-                    stop,
-                    database,
-                )
-                itsm_outcome = run_load(
-                    itsm,
-                    "/api/v1/tickets",
-                    {**headers, "Authorization": f"Bearer {seed.token}"},
-                    ticket_body(seed),
-                    args,
-                    stop,
-                    database,
+                plain = {"Content-Type": "application/json"}
+                signed_in = {**plain, "Authorization": f"Bearer {seed.token}"}
+                bare_outcome, floor_outcome, itsm_outcome = (
+                    run_load(server, path, headers, body(seed), args, stop, database)
+                    for server, path, headers, body in (
+                        (bare, "/bare", plain, bare_body),
+                        (floor, "/floor", signed_in, ticket_body),
+                        (itsm, "/api/v1/tickets", signed_in, ticket_body),
+                    )
                 )
                 met = report(bare_outcome, floor_outcome, itsm_outcome, args)
                 print("\nchecks:")

@@ -75,6 +75,25 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server.stop()
 
 
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of this test's own, which it may stop, flush and start again."""
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def web(database_url: str, own_redis: RedisServer, tmp_path: Path) -> Iterator[Flask]:
+    """The app on this run's database, handing its jobs to the test's own Redis."""
+    application = create_app(
+        instance_path=tmp_path / "web", database_url=database_url, redis_url=own_redis.url
+    )
+    yield application
+    application.extensions["itsm.db"].dispose()
+
+
 @pytest.fixture(scope="session")
 def app(
     database_url: str, tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer | None

@@ -22,7 +22,6 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from itsm import clock
-from itsm.app import create_app
 from itsm.jobs import notifications as jobs
 from itsm.jobs import sla as sla_jobs
 from itsm.models import Notification, OutboxMessage
@@ -37,14 +36,6 @@ pytestmark = [
 ]
 REPORTER = "+8613912345678"
 LEASE_SECONDS = 3
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -65,15 +56,6 @@ def env(
         notify_lease_seconds=str(LEASE_SECONDS),
         notify_retry_backoff="1",
     )
-
-
-@pytest.fixture
-def web(database_url: str, own_redis: RedisServer, tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(
-        instance_path=tmp_path / "web", database_url=database_url, redis_url=own_redis.url
-    )
-    yield app
-    app.extensions["itsm.db"].dispose()
 
 
 class Worker:

@@ -6,9 +6,7 @@ A redis-server of the test's own on a free port (flushed here); never the machin
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import time_machine
@@ -18,7 +16,6 @@ from rq import Queue
 from sqlalchemy import select, update
 
 from itsm import clock, outbox
-from itsm.app import create_app
 from itsm.jobs import job_id_of, rq_enqueuer, rq_queued
 from itsm.jobs.sla import REDISPATCH_AFTER
 from itsm.models import OutboxMessage
@@ -26,23 +23,6 @@ from tests.factories import build_world
 from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.skipif(not RedisServer.available(), reason="needs redis-server")
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def web(database_url: str, own_redis: RedisServer, tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(
-        instance_path=tmp_path / "instance", database_url=database_url, redis_url=own_redis.url
-    )
-    yield app
-    app.extensions["itsm.db"].dispose()
 
 
 def _settle_earlier_rows(app: Flask) -> None:

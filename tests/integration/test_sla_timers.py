@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,30 +20,12 @@ from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
 from itsm import clock
-from itsm.app import create_app
 from itsm.jobs import job_id_of, rq_queued
 from itsm.models import Clock, OutboxMessage, TicketEvent
 from tests.factories import World, build_world, publish_shipped_policy
 from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.skipif(not RedisServer.available(), reason="needs redis-server")
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def timer_app(database_url: str, own_redis: RedisServer, tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(
-        instance_path=tmp_path / "instance", database_url=database_url, redis_url=own_redis.url
-    )
-    yield app
-    app.extensions["itsm.db"].dispose()
 
 
 def start_itsm(
@@ -94,12 +75,12 @@ def sla_events(app: Flask, ticket_id: int) -> list[str]:
 
 
 def test_timers_raise_warning_and_breach_on_time_once(
-    timer_app: Flask, database_url: str, own_redis: RedisServer, tmp_path: Path
+    web: Flask, database_url: str, own_redis: RedisServer, tmp_path: Path
 ) -> None:
-    world = build_world(timer_app.extensions["itsm.db"], calendar="24x7")
-    publish_shipped_policy(timer_app.test_client(), world, "C4")
-    ticket_id = open_nearly_due_ticket(timer_app, world, seconds_left=10)
-    with timer_app.extensions["itsm.db"].sessions() as session:
+    world = build_world(web.extensions["itsm.db"], calendar="24x7")
+    publish_shipped_policy(web.test_client(), world, "C4")
+    ticket_id = open_nearly_due_ticket(web, world, seconds_left=10)
+    with web.extensions["itsm.db"].sessions() as session:
         due_at = session.scalar(select(Clock.due_at).where(Clock.ticket_id == ticket_id))
         clock_ids = session.scalars(select(Clock.id).where(Clock.ticket_id == ticket_id)).all()
         timers = [
@@ -114,31 +95,31 @@ def test_timers_raise_warning_and_breach_on_time_once(
     worker = start_itsm(database_url, own_redis, tmp_path, "worker")
     try:
         deadline = time.monotonic() + 30  # generous: a loaded CI machine starts slowly
-        while len(sla_events(timer_app, ticket_id)) < 2 and time.monotonic() < deadline:
+        while len(sla_events(web, ticket_id)) < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
         time.sleep(1)  # a duplicate, were one coming, would come now
     finally:
         worker.terminate()
         worker.wait(timeout=10)
-    assert sorted(sla_events(timer_app, ticket_id)) == ["sla_breach", "sla_warning"]
-    with timer_app.extensions["itsm.db"].sessions() as session:
+    assert sorted(sla_events(web, ticket_id)) == ["sla_breach", "sla_warning"]
+    with web.extensions["itsm.db"].sessions() as session:
         row = session.scalar(select(Clock).where(Clock.ticket_id == ticket_id))
         assert row is not None and row.status == "breached" and row.breached_at == due_at
     run_itsm(database_url, own_redis, tmp_path, "sla", "sweep", seconds=60)
-    assert sorted(sla_events(timer_app, ticket_id)) == ["sla_breach", "sla_warning"]
+    assert sorted(sla_events(web, ticket_id)) == ["sla_breach", "sla_warning"]
 
 
 def test_a_timer_lost_with_a_flushed_redis_is_caught_by_the_sweep(
-    timer_app: Flask, database_url: str, own_redis: RedisServer, tmp_path: Path
+    web: Flask, database_url: str, own_redis: RedisServer, tmp_path: Path
 ) -> None:
-    world = build_world(timer_app.extensions["itsm.db"], calendar="24x7")
-    publish_shipped_policy(timer_app.test_client(), world, "C4")
-    ticket_id = open_nearly_due_ticket(timer_app, world, seconds_left=1)
+    world = build_world(web.extensions["itsm.db"], calendar="24x7")
+    publish_shipped_policy(web.test_client(), world, "C4")
+    ticket_id = open_nearly_due_ticket(web, world, seconds_left=1)
     own_redis.flush()  # every scheduled timer is gone
     time.sleep(1.5)
     run_itsm(database_url, own_redis, tmp_path, "worker", "--burst", seconds=30)
-    assert sla_events(timer_app, ticket_id) == []
+    assert sla_events(web, ticket_id) == []
     run_itsm(database_url, own_redis, tmp_path, "sla", "sweep", seconds=60)
     run_itsm(database_url, own_redis, tmp_path, "sla", "sweep", seconds=60)
     # Found only when already past due: the breach is raised once, and no late warning.
-    assert sla_events(timer_app, ticket_id) == ["sla_breach"]
+    assert sla_events(web, ticket_id) == ["sla_breach"]
