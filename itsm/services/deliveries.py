@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from itsm.errors import Forbidden
@@ -50,7 +50,8 @@ class Claim:
     ticket_id: int | None
 
 
-_ROW = Notification.__table__.c
+_TABLE = cast(Table, Notification.__table__)
+_ROW = _TABLE.c
 _KEY = bindparam("claim_key", type_=_ROW.key.type)
 _NOW = bindparam("claim_now", type_=_ROW.updated_at.type)
 _UNTIL = bindparam("claim_until", type_=_ROW.lease_until.type)
@@ -58,7 +59,7 @@ _ATTEMPT = bindparam("claim_attempt", type_=_ROW.attempts.type)
 # Due and nobody on it, or a holder whose lease ran out (it died): one UPDATE ... RETURNING,
 # built once, so a claim is a single statement.
 _CLAIM = (
-    update(Notification.__table__)
+    update(_TABLE)
     .where(
         _ROW.key == _KEY,
         or_(
@@ -79,7 +80,7 @@ _CLAIM = (
 )
 # The claim of attempt number `claim_attempt` still stands (no sweep handed the row on).
 _HELD = and_(_ROW.key == _KEY, _ROW.status == SENDING, _ROW.attempts == _ATTEMPT)
-_RECORD_SENT = update(Notification.__table__).where(_HELD)
+_RECORD_SENT = update(_TABLE).where(_HELD)
 
 
 def claim(db: Session | Connection, key: str, now: datetime, lease: timedelta) -> Claim | None:

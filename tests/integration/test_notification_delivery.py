@@ -13,13 +13,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 from rq import Queue
-from sqlalchemy import select
+from sqlalchemy import event, select
 from twilio.request_validator import RequestValidator
 
 from itsm import clock
 from itsm.app import create_app
 from itsm.db import Database
 from itsm.jobs import notifications as jobs
+from itsm.jobs import runtime
 from itsm.models import Notification, OutboxMessage
 from tests.conftest import at
 from tests.factories import World
@@ -113,6 +114,28 @@ def test_an_sms_goes_to_twilio_and_is_recorded_sent(
     assert sent.body == request["body"]["Body"] and sent.sent_at == clock.now()
     assert jobs.deliver(row.key) == "not due, or done"  # a second run sends nothing
     assert len(provider.requests_to("twilio")) == 1
+
+
+def test_a_delivery_claims_and_records_by_one_statement_each(
+    client, db, world, worker, provider, travel
+) -> None:  # type: ignore[no-untyped-def]
+    travel(MONDAY_10)
+    row = opened(client, world, db, priority="P3")
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement: str, *_args: object) -> None:  # type: ignore[no-untyped-def]
+        if not statement.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE
+            statements.append(statement.split()[0])
+
+    engine = runtime.database().engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert jobs.deliver(row.key) == "sent"
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert statements == ["UPDATE", "UPDATE"]  # the claim (… RETURNING), the record
+    sent = one(db, row.key)
+    assert sent.status == "sent" and sent.attempts == 1 and sent.lease_until is None
 
 
 def test_a_wechat_card_links_to_the_ticket(client, db, world, worker, provider, travel) -> None:  # type: ignore[no-untyped-def]
