@@ -3,19 +3,24 @@
 Both runs use the same Redis (a redis-server of this run's own), the same number of
 `itsm worker --burst` processes and the same number of jobs; the notification run sends real
 SMS through the twilio client to the local provider stub (a separate process), recording each
-delivery in PostgreSQL. Prints both rates and their ratio.
+delivery in PostgreSQL. Each phase runs `--repeat` times, alternating, each notification
+round with messages of its own; prints the median rates and their ratio, and the CPU each job
+costs the workers and the stub (from their own process times), and the whole machine.
 
-    python benchmarks/notify.py [--messages 2000] [--workers 2] [--database-url URL]
+    python benchmarks/notify.py [--messages 2000] [--workers 2] [--repeat 3] [--database-url URL]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from redis import Redis
@@ -28,11 +33,23 @@ from benchmarks.bench_database import BenchDatabase  # noqa: E402
 from itsm import clock, migrate, outbox  # noqa: E402
 from itsm.db import Database  # noqa: E402
 from itsm.jobs import rq_enqueuer  # noqa: E402
-from itsm.models import Notification, Ticket  # noqa: E402
+from itsm.models import Notification, OutboxMessage, Ticket  # noqa: E402
 from itsm.services import notices  # noqa: E402
 from tests.factories import build_world  # noqa: E402
 from tests.integration.notify_env import provider_env  # noqa: E402
 from tests.redis_server import RedisServer, free_port  # noqa: E402
+
+
+def _process_seconds(pid: int) -> float:
+    """CPU seconds (user + system) that a running process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_seconds() -> float:
+    """CPU seconds all cores have spent busy since boot (Linux)."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
 
 
 class _Stub:
@@ -47,13 +64,27 @@ class _Stub:
         )
         time.sleep(1.0)
 
+    def cpu(self) -> float:
+        return _process_seconds(self.process.pid)
+
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
 
 
-def run_workers(env: dict[str, str], count: int) -> float:
-    """Seconds until `count` burst workers have emptied the queues."""
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    worker_cpu: float
+    """CPU seconds of the worker processes, start-up included."""
+    stub_cpu: float
+    machine_cpu: float
+    """CPU seconds of every process on the machine (PostgreSQL, Redis, ...) meanwhile."""
+
+
+def run_workers(env: dict[str, str], count: int, stub: _Stub) -> Run:
+    """`count` burst workers emptying the queues: how long, and what CPU it took."""
+    stub_before, machine_before = stub.cpu(), _machine_seconds()
     start = time.perf_counter()
     procs = [
         subprocess.Popen(
@@ -64,19 +95,94 @@ def run_workers(env: dict[str, str], count: int) -> float:
         )
         for _ in range(count)
     ]
+    worker_cpu = 0.0
     for p in procs:
-        p.wait()
-    return time.perf_counter() - start
+        _, _, usage = os.wait4(p.pid, 0)
+        worker_cpu += usage.ru_utime + usage.ru_stime
+    seconds = time.perf_counter() - start
+    return Run(seconds, worker_cpu, stub.cpu() - stub_before, _machine_seconds() - machine_before)
 
 
 def noop() -> None:
     """RQ's baseline job: does nothing."""
 
 
+def _ticket(db: Database) -> Ticket:
+    """The ticket every benchmark message is about."""
+    world = build_world(db, calendar="24x7")
+    now = clock.now()
+    with db.transaction() as session:
+        ticket = Ticket(
+            number="INC-2026-999999",
+            contract_id=world.contract_id,
+            institution_id=world.institution_id,
+            title="收费系统无法打印发票",
+            reported_at=now,
+            created_at=now,
+            updated_at=now,
+            created_by_id=world.users["agent"],
+            version=1,
+        )
+        session.add(ticket)
+        session.flush()
+        session.refresh(ticket)
+    return ticket
+
+
+def _messages(db: Database, ticket: Ticket, prefix: str, count: int) -> list[int]:
+    """`count` SMS to the ticket's reporter(s), written with their outbox rows; the rows' ids."""
+    context = notices.message_context(ticket, None)
+    now = clock.now()
+    with db.transaction() as session:
+        rows = [
+            Notification(
+                key=f"{prefix}:{i}",
+                event="ticket_opened",
+                ticket_id=ticket.id,
+                contract_id=ticket.contract_id,
+                audience="reporter",
+                channel="sms",
+                address=f"+86139{i:08d}",
+                lang="zh_CN",
+                context=context,
+                status="pending",
+                attempts=0,
+                urgent=True,
+                created_at=now,
+                updated_at=now,
+            )
+            for i in range(count)
+        ]
+        notices.record(session, rows)
+    with db.sessions() as session:
+        undispatched = OutboxMessage.dispatched_at.is_(None)
+        return list(session.scalars(select(OutboxMessage.id).where(undispatched)))
+
+
+def _sent(db: Database, prefix: str) -> int:
+    with db.sessions() as session:
+        mine = Notification.key.like(f"{prefix}:%")
+        sent = select(func.count()).where(Notification.status == "sent", mine)
+        return session.scalar(sent) or 0
+
+
+def _cpu_per_job(runs: list[Run], jobs: int) -> str:
+    """Median CPU milliseconds per job of the workers, the stub and the whole machine."""
+
+    def ms(part: Callable[[Run], float]) -> float:
+        return 1000 * statistics.median(part(run) for run in runs) / jobs
+
+    return (
+        f"CPU per job: workers {ms(lambda r: r.worker_cpu):.2f} ms (start-up included), stub "
+        f"{ms(lambda r: r.stub_cpu):.2f} ms, whole machine {ms(lambda r: r.machine_cpu):.2f} ms"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each phase (median)")
     parser.add_argument(
         "--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test"
     )
@@ -92,74 +198,52 @@ def main() -> None:
         env = provider_env(bench_db.url, redis_server.url, stub, folder, public_url="")  # type: ignore[arg-type]
         connection = Redis.from_url(redis_server.url)
         queue = Queue("notifications", connection=connection)
-
-        queue.enqueue_many(
-            [
-                Queue.prepare_data("benchmarks.notify.noop", job_id=f"noop-{i}")
-                for i in range(args.messages)
-            ]
-        )
-        baseline = run_workers(env, args.workers)
-
         db = Database(bench_db.url)
-        world = build_world(db, calendar="24x7")
-        with db.transaction() as session:
-            ticket = Ticket(
-                number="INC-2026-999999",
-                contract_id=world.contract_id,
-                institution_id=world.institution_id,
-                title="收费系统无法打印发票",
-                reported_at=clock.now(),
-                created_at=clock.now(),
-                updated_at=clock.now(),
-                created_by_id=world.users["agent"],
-                version=1,
+        ticket = _ticket(db)
+        baselines: list[Run] = []
+        deliveries: list[Run] = []
+        dispatches: list[float] = []
+        noop_rates: list[float] = []
+        rates: list[float] = []
+        for round_ in range(1, args.repeat + 1):
+            queue.enqueue_many(
+                [
+                    Queue.prepare_data("benchmarks.notify.noop", job_id=f"noop-{round_}-{i}")
+                    for i in range(args.messages)
+                ]
             )
-            session.add(ticket)
-            session.flush()
-            session.refresh(ticket)
-            context = notices.message_context(ticket, None)
-            now = clock.now()
-            rows = [
-                Notification(
-                    key=f"bench:{i}",
-                    event="ticket_opened",
-                    ticket_id=ticket.id,
-                    contract_id=world.contract_id,
-                    audience="reporter",
-                    channel="sms",
-                    address=f"+86139{i:08d}",
-                    lang="zh_CN",
-                    context=context,
-                    status="pending",
-                    attempts=0,
-                    urgent=True,
-                    created_at=now,
-                    updated_at=now,
-                )
-                for i in range(args.messages)
-            ]
-            notices.record(session, rows)
-        with db.sessions() as session:
-            ids = [m for (m,) in session.execute(select(outbox.OutboxMessage.id)).all()]
-        start = time.perf_counter()
-        outbox.dispatch(db.sessions, ids, rq_enqueuer(connection))
-        dispatch = time.perf_counter() - start
-        delivery = run_workers(env, args.workers)
-        with db.sessions() as session:
-            sent = session.scalar(
-                select(func.count()).select_from(Notification).where(Notification.status == "sent")
+            baselines.append(run_workers(env, args.workers, stub))
+            noop_rates.append(args.messages / baselines[-1].seconds)
+
+            prefix = f"bench{round_}"
+            ids = _messages(db, ticket, prefix, args.messages)
+            start = time.perf_counter()
+            outbox.dispatch(db.sessions, ids, rq_enqueuer(connection))
+            dispatches.append(time.perf_counter() - start)
+            deliveries.append(run_workers(env, args.workers, stub))
+            sent = _sent(db, prefix)
+            rates.append(sent / (dispatches[-1] + deliveries[-1].seconds))
+            print(
+                f"round {round_}: no-op {noop_rates[-1]:.0f} jobs/s "
+                f"({baselines[-1].seconds:.2f} s); messages {rates[-1]:.0f}/s (dispatch "
+                f"{dispatches[-1]:.2f} s, delivery {deliveries[-1].seconds:.2f} s, "
+                f"{sent} of {args.messages} recorded sent)",
+                flush=True,
             )
         db.dispose()
-        total = dispatch + delivery
-        noop_rate = args.messages / baseline
-        rate = (sent or 0) / total
-        print(f"messages: {args.messages}, workers: {args.workers} (SimpleWorker, burst)")
-        print(f"RQ no-op jobs:           {noop_rate:8.0f} jobs/s  ({baseline:.2f} s)")
+        noop_rate, rate = statistics.median(noop_rates), statistics.median(rates)
         print(
-            f"outbox -> RQ -> stub:    {rate:8.0f} msgs/s  ({total:.2f} s: dispatch "
-            f"{dispatch:.2f} s, delivery {delivery:.2f} s; {sent} recorded sent)"
+            f"messages: {args.messages}, workers: {args.workers} (SimpleWorker, burst); "
+            f"medians of {args.repeat} runs"
         )
+        print(f"RQ no-op jobs:           {noop_rate:8.0f} jobs/s")
+        print(f"  {_cpu_per_job(baselines, args.messages)}")
+        print(
+            f"outbox -> RQ -> stub:    {rate:8.0f} msgs/s  (dispatch "
+            f"{statistics.median(dispatches):.2f} s, delivery "
+            f"{statistics.median(run.seconds for run in deliveries):.2f} s)"
+        )
+        print(f"  {_cpu_per_job(deliveries, args.messages)}")
         print(f"ratio: {rate / noop_rate:.0%} of RQ's no-op throughput")
     finally:
         stub.stop()
