@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import Flask
 from redis import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 import templates
 from itsm import outbox
@@ -44,8 +46,14 @@ def create_app(
     database = Database(settings.database_url)
     app.extensions["itsm.db"] = database
     if enqueue is None and settings.redis_url:
-        # A request hands its jobs over after commit: a Redis that hangs must not hold it.
-        redis = Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=2)
+        # A request hands its jobs over after commit: a Redis that hangs must not hold it
+        # (redis-py would retry ten times), and one retried EXEC could push a job twice.
+        redis = Redis.from_url(
+            settings.redis_url,
+            socket_connect_timeout=1,
+            socket_timeout=2,
+            retry=Retry(NoBackoff(), 0),
+        )
         enqueue = rq_enqueuer(redis)
     if enqueue is not None:
         outbox.install(database.sessions, enqueue)

@@ -15,14 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import event, insert, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from itsm import clock
 from itsm.models.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
 _PENDING = "itsm.outbox.pending"
+_MARKS = "itsm.outbox.savepoints"
+"""Per open savepoint: how many messages were pending when it began."""
 
 
 @dataclass(frozen=True)
@@ -81,10 +85,29 @@ def add_new(session: Session, messages: Sequence[Message]) -> None:
 
 
 def install(sessions: sessionmaker[Session], enqueue: Enqueue) -> None:
-    """Hand each transaction's outbox messages to `enqueue` after it commits."""
+    """Hand each transaction's outbox messages to `enqueue` after it commits.
+
+    Only the outermost transaction counts: a released savepoint hands nothing over yet, and
+    one rolled back drops what was written inside it. A transaction that ends without a
+    commit (a rollback, a session closed mid-way) drops its messages with its rows.
+    """
+
+    @event.listens_for(sessions, "after_transaction_create")
+    def _begin(session: Session, transaction: SessionTransaction) -> None:
+        if transaction.nested:
+            marks = session.info.setdefault(_MARKS, {})
+            marks[transaction] = len(session.info.get(_PENDING, ()))
+
+    @event.listens_for(sessions, "after_soft_rollback")
+    def _rolled_back(session: Session, previous: SessionTransaction) -> None:
+        mark = session.info.get(_MARKS, {}).pop(previous, None)
+        if mark is not None and _PENDING in session.info:
+            del session.info[_PENDING][mark:]
 
     @event.listens_for(sessions, "after_commit")
     def _after_commit(session: Session) -> None:
+        if session.in_nested_transaction():
+            return
         messages = session.info.pop(_PENDING, None)
         if not messages:
             return
@@ -97,9 +120,11 @@ def install(sessions: sessionmaker[Session], enqueue: Enqueue) -> None:
                 error,
             )
 
-    @event.listens_for(sessions, "after_rollback")
-    def _after_rollback(session: Session) -> None:
-        session.info.pop(_PENDING, None)
+    @event.listens_for(sessions, "after_transaction_end")
+    def _end(session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None and not transaction.nested:
+            session.info.pop(_PENDING, None)  # a commit handed them over just before
+            session.info.pop(_MARKS, None)
 
 
 def _message(row: OutboxMessage) -> Message:
@@ -108,37 +133,68 @@ def _message(row: OutboxMessage) -> Message:
 
 def dispatch(sessions: sessionmaker[Session], ids: Iterable[int], enqueue: Enqueue) -> int:
     """Enqueue the given rows (those not yet dispatched) as one batch and mark them; returns
-    how many were handed over."""
+    how many were handed over (for callers that wrote rows without `install`: scripts,
+    benchmarks)."""
     with sessions() as session:
         rows = session.scalars(
             select(OutboxMessage).where(
                 OutboxMessage.id.in_(list(ids)), OutboxMessage.dispatched_at.is_(None)
             )
         ).all()
-        handed = _hand_over(session, rows, enqueue)
-        session.commit()
-    return handed
+    handed, failed = _hand_over(rows, enqueue)
+    _mark(sessions, handed, failed)
+    return len(handed)
 
 
-def _hand_over(session: Session, rows: Sequence[OutboxMessage], enqueue: Enqueue) -> int:
+def _hand_over(rows: Sequence[OutboxMessage], enqueue: Enqueue) -> tuple[list[int], list[int]]:
+    """Enqueue the rows: the ids handed over and those that failed. A batch that fails for
+    another reason than an unreachable queue is tried row by row, so that one bad row (a
+    kind this code does not know, during a rolling deploy) holds back only itself."""
     if not rows:
-        return 0
-    ids = [row.id for row in rows]
-    values: dict[str, Any] = {"attempts": OutboxMessage.attempts + 1}
+        return [], []
     try:
         enqueue([_message(row) for row in rows])
-    except Exception as error:  # noqa: BLE001 - the rows stay pending for the next round
+        return [row.id for row in rows], []
+    except (RedisConnectionError, RedisTimeoutError) as error:
         log.warning("%d outbox row(s) not dispatched (%s); will retry", len(rows), error)
-        handed = 0
-    else:
-        values["dispatched_at"] = clock.now()
-        handed = len(rows)
-    session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(**values))
-    return handed
+        return [], [row.id for row in rows]
+    except Exception:  # noqa: BLE001 - find the rows that fail, below
+        if len(rows) == 1:
+            log.exception("outbox row %s not dispatched; will retry", rows[0].key)
+            return [], [rows[0].id]
+    handed: list[int] = []
+    failed: list[int] = []
+    for row in rows:
+        done, lost = _hand_over([row], enqueue)
+        handed += done
+        failed += lost
+    return handed, failed
+
+
+def _mark(
+    sessions: sessionmaker[Session],
+    handed: list[int],
+    failed: list[int],
+    held: Sequence[int] = (),
+) -> None:
+    """One short transaction, after the queue was asked: its rows are not locked meanwhile."""
+    if not (handed or failed or held):
+        return
+    attempt = {"attempts": OutboxMessage.attempts + 1}
+    with sessions() as session, session.begin():
+        for ids, values in ((handed + list(held), {"dispatched_at": clock.now()}), (failed, {})):
+            if ids:
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(ids))
+                    .values(**values, **attempt)
+                )
 
 
 @dataclass(frozen=True)
 class Redispatched:
+    """What one redispatch did with the rows it found."""
+
     confirmed: int
     """Rows whose jobs the queue held: handed over after their commit, now marked."""
     handed: int
@@ -153,7 +209,10 @@ def redispatch(
     limit: int = 5000,
 ) -> Redispatched:
     """Mark the rows left undispatched for longer than `older_than` whose jobs the queue
-    holds, and hand it the others (a crash after commit, Redis down or flushed)."""
+    holds, and hand it the others (a crash after commit, Redis down or flushed).
+
+    Run by one process (`itsm cron`). Should a commit's own hand-over land between the check
+    and the hand-over here, that job runs twice; every job is idempotent."""
     cutoff = clock.now() - older_than
     with sessions() as session:
         rows = session.scalars(
@@ -162,16 +221,10 @@ def redispatch(
             .order_by(OutboxMessage.created_at)
             .limit(limit)
         ).all()
-        if not rows:
-            return Redispatched(0, 0)
-        held = queued([row.key for row in rows])
-        confirmed = [row.id for row in rows if row.key in held]
-        if confirmed:
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(confirmed))
-                .values(dispatched_at=clock.now(), attempts=OutboxMessage.attempts + 1)
-            )
-        handed = _hand_over(session, [row for row in rows if row.key not in held], enqueue)
-        session.commit()
-    return Redispatched(len(confirmed), handed)
+    if not rows:
+        return Redispatched(0, 0)
+    held = queued([row.key for row in rows])
+    confirmed = [row.id for row in rows if row.key in held]
+    handed, failed = _hand_over([row for row in rows if row.key not in held], enqueue)
+    _mark(sessions, handed, failed, confirmed)
+    return Redispatched(len(confirmed), len(handed))

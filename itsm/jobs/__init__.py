@@ -10,8 +10,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from redis import Redis
+from redis.client import Pipeline
 from rq import Queue, Retry
-from rq.job import Job
+from rq.job import Job, JobStatus
+from rq.registry import ScheduledJobRegistry
 
 from itsm.outbox import Enqueue, Message, Queued
 
@@ -46,8 +48,9 @@ def job_id_of(key: str) -> str:
 
 
 def rq_enqueuer(connection: Redis) -> Enqueue:
-    """An outbox `enqueue` that puts a batch of rows' jobs on their queues in one Redis round
-    trip: each at once, or scheduled at its `run_at`, with the row's key as the job id."""
+    """An outbox `enqueue` that puts a batch of rows' jobs on their queues in one MULTI … EXEC
+    (one round trip): each at once, or scheduled at its `run_at`, with the row's key as the
+    job id."""
     queues: dict[str, Queue] = {}
 
     def enqueue(messages: Sequence[Message]) -> None:
@@ -68,12 +71,22 @@ def rq_enqueuer(connection: Redis) -> Enqueue:
                     failure_ttl=FAILURE_TTL,
                 )
                 if message.run_at is not None and message.run_at > now:
-                    q.schedule_job(job, message.run_at, pipeline=pipe)
+                    _schedule(q, job, message.run_at, pipe)
                 else:
                     q.enqueue_job(job, pipeline=pipe)
             pipe.execute()
 
     return enqueue
+
+
+def _schedule(q: Queue, job: Job, at: datetime, pipe: Pipeline) -> None:
+    """`Queue.schedule_job` within the pipeline: rq 2.12's `ScheduledJobRegistry.schedule`
+    ignores the pipeline it is given and adds the id at once, before the job's hash exists,
+    and a scheduler that polls then drops the id and leaves the job to nobody."""
+    pipe.sadd(q.redis_queues_keys, q.key)
+    job.set_status(JobStatus.SCHEDULED, pipeline=pipe)
+    job.save(pipeline=pipe)
+    pipe.zadd(ScheduledJobRegistry(queue=q).key, {job.id: int(at.timestamp())})
 
 
 def rq_queued(connection: Redis) -> Queued:
@@ -94,7 +107,11 @@ def enqueue_delivery(connection: Redis, key: str, suffix: str) -> None:
     """A delivery job outside the outbox (the sweep's hand-on of a lost one)."""
     _, func, _ = KIND_TO_JOB["notification"]
     queue("notifications", connection).enqueue(
-        func, key=key, job_id=job_id_of(f"notify:{key}:{suffix}"), result_ttl=RESULT_TTL
+        func,
+        key=key,
+        job_id=job_id_of(f"notify:{key}:{suffix}"),
+        result_ttl=RESULT_TTL,
+        failure_ttl=FAILURE_TTL,
     )
 
 

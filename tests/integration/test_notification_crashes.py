@@ -19,13 +19,15 @@ from pathlib import Path
 import pytest
 import time_machine
 from flask import Flask
-from sqlalchemy import func, select
+from redis import Redis
+from sqlalchemy import select
 
 from itsm import clock
 from itsm.jobs import notifications as jobs
+from itsm.jobs import rq_queued
 from itsm.jobs import sla as sla_jobs
 from itsm.models import Notification, OutboxMessage
-from tests.factories import build_world
+from tests.factories import build_world, settle_outbox
 from tests.integration.notify_env import provider_env, worker_runtime
 from tests.provider_stub import ProviderStub
 from tests.redis_server import RedisServer
@@ -168,19 +170,21 @@ def test_a_worker_killed_mid_retry(web, stub, env, workers) -> None:  # type: ig
 def test_tickets_opened_while_redis_is_down_lose_no_message(  # type: ignore[no-untyped-def]
     web, stub, env, workers, own_redis
 ) -> None:
+    settle_outbox(web.extensions["itsm.db"])
     world = build_world(web.extensions["itsm.db"], calendar="24x7")  # no quiet hours
     own_redis.stop()
     client = web.test_client()
     numbers = [f"+861391234560{i}" for i in range(5)]
     ids = [world.open_ticket(client, priority="P3", reporter_phone=n[3:])["id"] for n in numbers]
-    with web.extensions["itsm.db"].sessions() as session:
-        waiting = session.scalar(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(OutboxMessage.dispatched_at.is_(None), OutboxMessage.kind == "notification")
-        )
-    assert waiting >= 5
     own_redis.start()
+    with web.extensions["itsm.db"].sessions() as session:
+        waiting = session.scalars(
+            select(OutboxMessage.key).where(
+                OutboxMessage.dispatched_at.is_(None), OutboxMessage.kind == "notification"
+            )
+        ).all()
+    assert len(waiting) == 5
+    assert rq_queued(Redis.from_url(own_redis.url))(waiting) == set()  # RQ never got them
     with time_machine.travel(clock.now() + timedelta(seconds=15)):  # rows older than 10 s
         hand_on_lost(env)
     workers()
