@@ -8,7 +8,7 @@ import time
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from itsm import clock
@@ -34,6 +34,10 @@ def _base_book() -> ScheduleBook:
         return _base
 
 
+def _database(session: Session) -> str:
+    return str(session.get_bind().engine.url)
+
+
 BOOK_TTL_SECONDS = 10.0
 _current: dict[str, tuple[float, ScheduleBook]] = {}
 """Per database: the book last read and until when it is used without asking again."""
@@ -46,7 +50,7 @@ def schedule_book(session: Session, fresh: bool = False) -> ScheduleBook:
     database again after BOOK_TTL_SECONDS (`fresh` asks now), so a year loaded elsewhere is
     used everywhere within that time; each revision is built once.
     """
-    database = str(session.get_bind().url)
+    database = _database(session)
     now = time.monotonic()
     with _lock:
         current = _current.get(database)
@@ -117,8 +121,13 @@ def load_year(
     row.loaded_at = clock.now()
     row.loaded_by_id = actor.user_id if actor else None
     session.flush()
-    with _lock:  # this process sees the year at once; the others within BOOK_TTL_SECONDS
-        _current.pop(str(session.get_bind().url), None)
+    database = _database(session)
+
+    def forget_cached_book(_session: Session) -> None:
+        with _lock:  # this process sees the year at once; the others within BOOK_TTL_SECONDS
+            _current.pop(database, None)
+
+    event.listen(session, "after_commit", forget_cached_book, once=True)
     log.info("loaded the working-day schedule for %s", year)
     return schedule
 

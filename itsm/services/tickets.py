@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -281,7 +281,7 @@ def create_ticket(
         session, actor, values.pop("institution_id"), values.pop("configuration_item_id", None)
     )
     institution = context.institution
-    reported_at = values.pop("reported_at", None) or now
+    reported_at = (values.pop("reported_at", None) or now).astimezone(UTC)
     _check_not_future(reported_at, now, "reported_at")
     if actor.role == Role.REQUESTER and values.get("assignee_id") is not None:
         raise Forbidden("a requester cannot assign a ticket")

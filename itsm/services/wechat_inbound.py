@@ -20,7 +20,9 @@ from itsm.services.access import Actor
 from notifications import InboundMessage as Received
 from workflows import ticket as ticket_workflow
 
-_NUMBER = re.compile(r"\b[A-Z]{2,5}-\d{4}-\d{6,}\b")  # 6 digits or more
+_NUMBER = re.compile(r"(?<![A-Z0-9])[A-Z]{2,5}-\d{4}-\d{6,}(?!\d)")
+"""A ticket number in a message, also between Chinese characters (工单INC-2026-000123还是…),
+with six digits or more."""
 TITLE_LENGTH = 60
 
 

@@ -48,3 +48,11 @@ def test_call_to_close_records_every_step(client: FlaskClient, world: World) -> 
     assert arrival["data"]["position"]["latitude"] == 39.912
     assert arrival["data"]["distance_m"] == 222  # 0.002° of latitude from the institution
     assert arrival["actor"]["id"] == engineer
+
+
+def test_the_answer_to_a_new_ticket_shows_its_instants_as_a_read_does(
+    client: FlaskClient, world: World
+) -> None:
+    ticket = world.open_ticket(client, reported_at="2025-10-09T10:00:00+08:00")
+    read = client.get(f"/api/v1/tickets/{ticket['id']}", headers=world.headers("agent"))
+    assert ticket["reported_at"] == read.get_json()["reported_at"] == "2025-10-09T02:00:00+00:00"

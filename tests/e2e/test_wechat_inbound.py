@@ -124,6 +124,14 @@ def test_a_message_naming_an_open_ticket_is_a_comment_on_it(hooks, db, client, w
         assert "还是不行" in comment.body
 
 
+def test_a_number_written_between_chinese_words_is_found(hooks, db, client, world) -> None:  # type: ignore[no-untyped-def]
+    ticket = world.open_ticket(client)
+    text = f"工单{ticket['number']}还是不行"
+    body, args = envelope(requester_wechat(world), text, "7006")
+    assert post(hooks.test_client(), body, args) == 200
+    assert process(db, "7006") == ["commented"]
+
+
 def test_an_unknown_sender_makes_nothing(hooks, db) -> None:  # type: ignore[no-untyped-def]
     body, args = envelope("stranger", "你好", "7004")
     assert post(hooks.test_client(), body, args) == 200
