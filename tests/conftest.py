@@ -21,6 +21,7 @@ from itsm import migrate
 from itsm.app import create_app
 from itsm.db import Database
 from tests.factories import World, build_world
+from tests.provider_stub import ProviderStub
 from tests.redis_server import RedisServer
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("ITSM_TEST_DATABASE_URL") else [])
@@ -73,6 +74,20 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def stub() -> Iterator[ProviderStub]:
+    """The providers' stand-in (Twilio, WeChat Work) on a free port, one per test module."""
+    with ProviderStub() as server:
+        yield server
+
+
+@pytest.fixture
+def provider(stub: ProviderStub) -> ProviderStub:
+    """The module's stub with nothing scripted or recorded by earlier tests."""
+    stub.reset()
+    return stub
 
 
 @pytest.fixture

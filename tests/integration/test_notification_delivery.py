@@ -34,18 +34,6 @@ REPORTER = "+8613912345678"
 pytestmark = pytest.mark.skipif(not RedisServer.available(), reason="needs redis-server")
 
 
-@pytest.fixture(scope="module")
-def stub() -> Iterator[ProviderStub]:
-    with ProviderStub() as server:
-        yield server
-
-
-@pytest.fixture
-def provider(stub: ProviderStub) -> ProviderStub:
-    stub.reset()
-    return stub
-
-
 @pytest.fixture
 def worker(
     database_url: str, redis_server: RedisServer, provider: ProviderStub, tmp_path: Path

@@ -3,8 +3,6 @@ local stub: what reaches the provider, and how each kind of failure is typed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from notifications import FinalDeliveryError, Message, RetryableDeliveryError, TwilioSms
@@ -15,18 +13,6 @@ TO = "+8613912345678"
 TEXT = "【运维】工单 INC-2026-000001 已受理：收费系统无法打印发票"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[ProviderStub]:
-    with ProviderStub() as stub:
-        yield stub
-
-
-@pytest.fixture
-def stub(server: ProviderStub) -> ProviderStub:
-    server.reset()
-    return server
-
-
 def sms(api_base: str, token: str = TWILIO_AUTH_TOKEN, timeout: float = 5.0) -> TwilioSms:
     return TwilioSms(
         TWILIO_ACCOUNT_SID, token, from_="+15005550006", api_base=api_base, timeout=timeout
@@ -34,12 +20,12 @@ def sms(api_base: str, token: str = TWILIO_AUTH_TOKEN, timeout: float = 5.0) -> 
 
 
 def test_a_message_reaches_the_provider_with_its_fields_and_comes_back_with_a_sid(
-    stub: ProviderStub,
+    provider: ProviderStub,
 ) -> None:
     callback = "https://itsm.example.test/hooks/twilio/status"
-    channel = sms(stub.url)
+    channel = sms(provider.url)
     receipt = channel.send(Message("sms", "13912345678", TEXT, status_callback=callback))
-    [request] = stub.requests_to("twilio")
+    [request] = provider.requests_to("twilio")
     assert request["path"] == f"/2010-04-01/Accounts/{TWILIO_ACCOUNT_SID}/Messages.json"
     assert request["body"] == {
         "To": TO,
@@ -50,7 +36,7 @@ def test_a_message_reaches_the_provider_with_its_fields_and_comes_back_with_a_si
     assert request["headers"]["user-agent"].startswith("twilio-python/")
     assert receipt.provider_id.startswith("SM") and receipt.status == "queued"
     channel.send(Message("sms", TO, TEXT))  # the pooled connection is used again
-    assert stub.counts()["sends"] == {TO: 2}
+    assert provider.counts()["sends"] == {TO: 2}
     channel.close()
 
 
@@ -63,24 +49,24 @@ def test_a_message_reaches_the_provider_with_its_fields_and_comes_back_with_a_si
     ],
 )
 def test_provider_refusals_are_typed(
-    stub: ProviderStub, action: str, error: type[Exception], code: str
+    provider: ProviderStub, action: str, error: type[Exception], code: str
 ) -> None:
-    stub.script(action, recipient=TO)
+    provider.script(action, recipient=TO)
     with pytest.raises(error) as refused:
-        sms(stub.url).send(Message("sms", TO, TEXT))
+        sms(provider.url).send(Message("sms", TO, TEXT))
     assert refused.value.code == code  # type: ignore[attr-defined]
 
 
-def test_a_wrong_auth_token_is_final(stub: ProviderStub) -> None:
+def test_a_wrong_auth_token_is_final(provider: ProviderStub) -> None:
     with pytest.raises(FinalDeliveryError) as refused:
-        sms(stub.url, token="wrong").send(Message("sms", TO, TEXT))
+        sms(provider.url, token="wrong").send(Message("sms", TO, TEXT))
     assert refused.value.code == "20003"
 
 
-def test_a_provider_too_slow_to_answer_is_a_timeout(stub: ProviderStub) -> None:
-    stub.script("delay", seconds=1.0)
+def test_a_provider_too_slow_to_answer_is_a_timeout(provider: ProviderStub) -> None:
+    provider.script("delay", seconds=1.0)
     with pytest.raises(RetryableDeliveryError) as slow:
-        sms(stub.url, timeout=0.2).send(Message("sms", TO, TEXT))
+        sms(provider.url, timeout=0.2).send(Message("sms", TO, TEXT))
     assert slow.value.code == "timeout"
 
 
@@ -91,11 +77,11 @@ def test_nobody_listening_is_a_connection_error() -> None:
 
 
 def test_the_proxy_of_the_environment_is_used(
-    stub: ProviderStub, monkeypatch: pytest.MonkeyPatch
+    provider: ProviderStub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HTTP_PROXY", stub.url)  # the stub answers absolute-form requests too
+    monkeypatch.setenv("HTTP_PROXY", provider.url)  # the stub answers absolute-form requests too
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
     receipt = sms("http://sms-gateway.invalid").send(Message("sms", TO, TEXT))
     assert receipt.provider_id.startswith("SM")
-    assert stub.counts()["sends"] == {TO: 1}
+    assert provider.counts()["sends"] == {TO: 1}
