@@ -150,25 +150,26 @@ def _hand_over(rows: Sequence[OutboxMessage], enqueue: Enqueue) -> tuple[list[in
     """Enqueue the rows: the ids handed over and those that failed. A batch that fails for
     another reason than an unreachable queue is tried row by row, so that one bad row (a
     kind this code does not know, during a rolling deploy) holds back only itself."""
+    ids = [row.id for row in rows]
     if not rows:
         return [], []
     try:
         enqueue([_message(row) for row in rows])
-        return [row.id for row in rows], []
     except (RedisConnectionError, RedisTimeoutError) as error:
         log.warning("%d outbox row(s) not dispatched (%s); will retry", len(rows), error)
-        return [], [row.id for row in rows]
-    except Exception:  # noqa: BLE001 - find the rows that fail, below
+        return [], ids
+    except Exception:  # noqa: BLE001 - find the rows that fail
         if len(rows) == 1:
             log.exception("outbox row %s not dispatched; will retry", rows[0].key)
-            return [], [rows[0].id]
-    handed: list[int] = []
-    failed: list[int] = []
-    for row in rows:
-        done, lost = _hand_over([row], enqueue)
-        handed += done
-        failed += lost
-    return handed, failed
+            return [], ids
+        handed: list[int] = []
+        failed: list[int] = []
+        for row in rows:
+            done, lost = _hand_over([row], enqueue)
+            handed += done
+            failed += lost
+        return handed, failed
+    return ids, []
 
 
 def _mark(

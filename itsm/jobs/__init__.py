@@ -59,9 +59,9 @@ def rq_enqueuer(connection: Redis) -> Enqueue:
             pipe.multi()  # one MULTI … EXEC for the batch (RQ asks for it before its commands)
             for message in messages:
                 queue_name, func, retry = KIND_TO_JOB[message.kind]
-                q = queues.get(queue_name) or queues.setdefault(
-                    queue_name, queue(queue_name, connection)
-                )
+                if queue_name not in queues:
+                    queues[queue_name] = queue(queue_name, connection)
+                q = queues[queue_name]
                 job = q.create_job(
                     func,
                     kwargs=message.payload,
