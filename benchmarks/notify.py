@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.bench_database import BenchDatabase  # noqa: E402
+from benchmarks.proc_cpu import cpu_seconds, machine_seconds  # noqa: E402
 from itsm import clock, migrate, outbox  # noqa: E402
 from itsm.db import Database  # noqa: E402
 from itsm.jobs import rq_enqueuer  # noqa: E402
@@ -38,18 +39,6 @@ from itsm.services import notices  # noqa: E402
 from tests.factories import build_world  # noqa: E402
 from tests.integration.notify_env import provider_env  # noqa: E402
 from tests.redis_server import RedisServer, free_port  # noqa: E402
-
-
-def _process_seconds(pid: int) -> float:
-    """CPU seconds (user + system) that a running process has used so far (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _machine_seconds() -> float:
-    """CPU seconds all cores have spent busy since boot (Linux)."""
-    ticks = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
 
 
 class _Stub:
@@ -65,7 +54,7 @@ class _Stub:
         time.sleep(1.0)
 
     def cpu(self) -> float:
-        return _process_seconds(self.process.pid)
+        return cpu_seconds([self.process.pid]).get(self.process.pid, 0.0)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -84,7 +73,7 @@ class Run:
 
 def run_workers(env: dict[str, str], count: int, stub: _Stub) -> Run:
     """`count` burst workers emptying the queues: how long, and what CPU it took."""
-    stub_before, machine_before = stub.cpu(), _machine_seconds()
+    stub_before, machine_before = stub.cpu(), machine_seconds()
     start = time.perf_counter()
     procs = [
         subprocess.Popen(
@@ -100,7 +89,7 @@ def run_workers(env: dict[str, str], count: int, stub: _Stub) -> Run:
         _, _, usage = os.wait4(p.pid, 0)
         worker_cpu += usage.ru_utime + usage.ru_stime
     seconds = time.perf_counter() - start
-    return Run(seconds, worker_cpu, stub.cpu() - stub_before, _machine_seconds() - machine_before)
+    return Run(seconds, worker_cpu, stub.cpu() - stub_before, machine_seconds() - machine_before)
 
 
 def noop() -> None:

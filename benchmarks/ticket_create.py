@@ -57,6 +57,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, event, text  # noqa: E402
 
 from benchmarks.bench_database import BenchDatabase  # noqa: E402
+from benchmarks.proc_cpu import cpu_seconds, process_tree  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -251,36 +252,7 @@ class Server:
 
 
 # ---------------------------------------------------------------------------------------------
-# CPU accounting, from /proc (Linux; elsewhere the CPU columns stay empty)
-
-TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _stat(pid: int) -> list[str] | None:
-    try:  # the fields after "(comm)": state, ppid, …, utime (index 11), stime (12)
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-
-
-def process_tree(root: int) -> list[int]:
-    """`root` and its children (a gunicorn master and its workers)."""
-    pids = [root]
-    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else ():
-        if entry.name.isdigit():
-            fields = _stat(int(entry.name))
-            if fields and int(fields[1]) == root:
-                pids.append(int(entry.name))
-    return pids
-
-
-def cpu_seconds(pids: list[int]) -> dict[int, float]:
-    times = {}
-    for pid in pids:
-        fields = _stat(pid)
-        if fields:
-            times[pid] = (int(fields[11]) + int(fields[12])) / TICK
-    return times
+# CPU accounting
 
 
 class CpuMeter:
