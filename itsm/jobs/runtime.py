@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from itsm import outbox
 from itsm.config import Settings
-from itsm.db import Database
+from itsm.db import Database, make_engine, ping_when_idle
 from itsm.jobs import inline_enqueuer, rq_enqueuer
 from notifications import Channel, ConsoleChannel, TwilioSms, WeChatRobot, WeChatWorkApp
 
@@ -33,15 +33,28 @@ def database() -> Database:
     return db
 
 
+IDLE_BEFORE_PING_SECONDS = 2.0
+
+
 @cache
 def single_statements() -> Engine:
-    """The database's engine for steps that are one statement each (a delivery's claim and
-    its record): on PostgreSQL in autocommit, so each step is one round trip instead of
-    BEGIN, the statement and COMMIT. SQLite keeps its transactions (BEGIN IMMEDIATE)."""
+    """An engine for steps that are one statement each (a delivery's claim and its record).
+
+    On PostgreSQL it has a small pool of its own, in autocommit, so each step is one round
+    trip instead of BEGIN, the statement and COMMIT, and it pings only a connection that sat
+    idle (a busy worker would otherwise ping before every message). SQLite keeps the
+    database's engine and its transactions (BEGIN IMMEDIATE)."""
     engine = database().engine
-    if engine.dialect.name == "postgresql":
-        return engine.execution_options(isolation_level="AUTOCOMMIT")
-    return engine
+    if engine.dialect.name != "postgresql":
+        return engine
+    own = make_engine(
+        settings().database_url,
+        isolation_level="AUTOCOMMIT",
+        pool_pre_ping=False,
+        pool_size=1,
+        max_overflow=2,
+    )
+    return ping_when_idle(own, IDLE_BEFORE_PING_SECONDS)
 
 
 class RedisTokenStore:

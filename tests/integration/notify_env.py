@@ -45,6 +45,8 @@ def provider_env(
 
 
 def _reset_runtime() -> None:
+    if runtime.single_statements.cache_info().currsize:
+        runtime.single_statements().dispose()
     if runtime.database.cache_info().currsize:
         runtime.database().dispose()
     for cached in (

@@ -115,12 +115,14 @@ def test_a_delivery_claims_and_records_by_one_statement_each(
         if not statement.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE
             statements.append(statement.split()[0])
 
-    engine = runtime.database().engine
-    event.listen(engine, "before_cursor_execute", seen)
+    engines = {runtime.database().engine, runtime.single_statements()}  # one on SQLite
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", seen)
     try:
         assert jobs.deliver(row.key) == "sent"
     finally:
-        event.remove(engine, "before_cursor_execute", seen)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", seen)
     assert statements == ["UPDATE", "UPDATE"]  # the claim (… RETURNING), the record
     sent = one(db, row.key)
     assert sent.status == "sent" and sent.attempts == 1 and sent.lease_until is None

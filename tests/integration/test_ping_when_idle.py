@@ -1,0 +1,67 @@
+"""A pool that pings only connections that sat idle: a busy worker skips the round trip, and a
+connection that died while idle is still replaced before anyone uses it (PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+
+from itsm.db import make_engine, ping_when_idle
+
+
+@pytest.fixture
+def admin(database_url: str) -> Iterator[Engine]:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("terminating a server's backend needs PostgreSQL")
+    engine = make_engine(database_url, isolation_level="AUTOCOMMIT")
+    yield engine
+    engine.dispose()
+
+
+def _pool(url: str, idle_seconds: float) -> Engine:
+    engine = make_engine(url, pool_pre_ping=False, pool_size=1, max_overflow=0)
+    return ping_when_idle(engine, idle_seconds)
+
+
+def _backend_of(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.scalar(text("SELECT pg_backend_pid()")))
+
+
+def _terminate(admin: Engine, pid: int) -> None:
+    with admin.connect() as connection:
+        assert connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+
+def test_a_connection_back_a_moment_ago_is_used_without_a_ping(
+    admin: Engine, database_url: str
+) -> None:
+    engine = _pool(database_url, idle_seconds=60)
+    try:
+        _terminate(admin, _backend_of(engine))
+        # Not pinged, so the dead connection reaches the statement: SQLAlchemy sees the
+        # disconnect, drops the pool, and the next checkout connects afresh.
+        with pytest.raises(DBAPIError) as failed, engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        assert failed.value.connection_invalidated
+        assert _backend_of(engine) > 0
+    finally:
+        engine.dispose()
+
+
+def test_a_connection_that_died_while_idle_is_replaced_on_checkout(
+    admin: Engine, database_url: str
+) -> None:
+    engine = _pool(database_url, idle_seconds=0)
+    try:
+        first = _backend_of(engine)
+        _terminate(admin, first)
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT 1")) == 1
+            second = int(connection.scalar(text("SELECT pg_backend_pid()")))
+        assert second != first
+    finally:
+        engine.dispose()
