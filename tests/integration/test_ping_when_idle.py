@@ -3,6 +3,7 @@ connection that died while idle is still replaced before anyone uses it (Postgre
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -10,12 +11,22 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from itsm.db import make_engine, ping_when_idle
+from tests.conftest import postgres_database
+
+pytestmark = pytest.mark.skipif(
+    not os.environ.get("ITSM_TEST_DATABASE_URL"), reason="terminating a backend needs PostgreSQL"
+)
+
+
+@pytest.fixture(scope="module")
+def database_url() -> Iterator[str]:
+    """An empty PostgreSQL database: these tests need a server, not our schema."""
+    with postgres_database() as url:
+        yield url
 
 
 @pytest.fixture
 def admin(database_url: str) -> Iterator[Engine]:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("terminating a server's backend needs PostgreSQL")
     engine = make_engine(database_url, isolation_level="AUTOCOMMIT")
     yield engine
     engine.dispose()
