@@ -83,8 +83,9 @@ class _TokenRejected(Exception):
 class _Client(WeChatClient):  # type: ignore[misc]
     """wechatpy's client with our base address and our token source."""
 
-    def __init__(self, owner: WeChatWorkApp, corp_id: str, secret: str, api_base: str,
-                 timeout: float) -> None:
+    def __init__(
+        self, owner: WeChatWorkApp, corp_id: str, secret: str, api_base: str, timeout: float
+    ) -> None:
         super().__init__(corp_id, secret, timeout=timeout, auto_retry=False)
         self.API_BASE_URL = api_base + "/cgi-bin/"
         self._owner = owner
@@ -126,7 +127,11 @@ class WeChatWorkApp(Channel):
         self._client = _Client(self, corp_id, secret, self.api_base, timeout)
 
     def send(self, message: Message) -> Receipt:
-        token = self.access_token()
+        if message.format not in ("text", "textcard", "markdown"):
+            raise FinalDeliveryError("bad_message", f"unknown format {message.format!r}")
+        if message.format == "textcard" and not message.url:
+            raise FinalDeliveryError("bad_message", "a textcard needs a url")
+        token = self.access_token()  # after the checks: a bad message fails as itself
         try:
             result = self._send_once(message)
         except _TokenRejected:
@@ -148,14 +153,10 @@ class WeChatWorkApp(Channel):
             if message.format == "text":
                 result = api.send_text(self.agent_id, user, message.body)
             elif message.format == "textcard":
-                if not message.url:
-                    raise FinalDeliveryError("bad_message", "a textcard needs a url")
                 title = message.title or message.body[:30]
                 result = api.send_text_card(self.agent_id, user, title, message.body, message.url)
-            elif message.format == "markdown":
-                result = api.send_markdown(self.agent_id, user, message.body)
             else:
-                raise FinalDeliveryError("bad_message", f"unknown format {message.format!r}")
+                result = api.send_markdown(self.agent_id, user, message.body)
         except WeChatClientException as error:
             typed = _client_error(error)
             if error.errcode is not None and int(error.errcode) in TOKEN_ERRORS:
@@ -233,8 +234,9 @@ class WeChatRobot(Channel):
         elif message.format == "text":
             payload = {"msgtype": "text", "text": {"content": message.body}}
         else:
-            raise FinalDeliveryError("bad_message", f"a robot sends text or markdown, "
-                                     f"not {message.format!r}")
+            raise FinalDeliveryError(
+                "bad_message", f"a robot sends text or markdown, not {message.format!r}"
+            )
         try:
             response = self._http.post(
                 f"{self.api_base}/cgi-bin/webhook/send",
