@@ -9,7 +9,8 @@ costs the workers and the stub (from their own process times), and the whole mac
 
 Two ratios: over each whole phase (workers' start-up, and for messages the outbox's hand-over
 to RQ, included), and steady, from the first job's start to the last job's end as RQ recorded
-them, which leaves the start-up out of both.
+them, which leaves the processes' start-up out of both (not what each worker's first job sets
+up lazily: for messages, the database connection and the provider clients).
 
     python benchmarks/notify.py [--messages 2000] [--workers 2] [--repeat 3] [--database-url URL]
 """
@@ -104,6 +105,9 @@ def steady_seconds(connection: Redis, job_ids: list[str]) -> float:
         for job_id in job_ids:
             pipe.hmget(Job.key_for(job_id), "started_at", "ended_at")
         spans = pipe.execute()
+    unfinished = [job_id for job_id, (_, ended) in zip(job_ids, spans, strict=True) if not ended]
+    if unfinished:
+        raise SystemExit(f"{len(unfinished)} jobs did not finish, e.g. {unfinished[0]}")
     starts = [str_to_date(started) for started, _ in spans]
     ends = [str_to_date(ended) for _, ended in spans]
     return (max(ends) - min(starts)).total_seconds()

@@ -98,22 +98,27 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 def ping_when_idle(engine: Engine, idle_seconds: float) -> Engine:
     """Test a connection on checkout only when it sat in the pool more than `idle_seconds`
-    (build `engine` without `pool_pre_ping`). A connection handed back a moment ago was alive
-    then; pinging it again costs a round trip per checkout. One that went bad meanwhile fails
-    its statement, and SQLAlchemy drops the pool's connections as for any disconnect."""
+    (build `engine` without `pool_pre_ping`). A connection handed back a moment ago, or just
+    made, was alive then; pinging it again costs a round trip per checkout. One that went bad
+    meanwhile fails its statement, and SQLAlchemy drops the pool's connections as for any
+    disconnect: a caller that must not fail then retries once (see jobs.notifications)."""
 
-    @event.listens_for(engine, "checkin")
-    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
-        record.info["checked_in_at"] = monotonic()
+    def _now_alive(_dbapi_connection: Any, record: Any, *_: Any) -> None:
+        record.info["alive_at"] = monotonic()
+
+    event.listen(engine, "connect", _now_alive)
+    event.listen(engine, "checkin", _now_alive)
 
     @event.listens_for(engine, "checkout")
     def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        checked_in_at = record.info.get("checked_in_at")
-        if checked_in_at is not None and monotonic() - checked_in_at <= idle_seconds:
+        alive_at = record.info.get("alive_at")
+        if alive_at is not None and monotonic() - alive_at <= idle_seconds:
             return
         try:
             engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as error:
+            if not engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise
             raise DisconnectionError(str(error)) from error  # the pool connects afresh
 
     return engine

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 from rq import Queue
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from twilio.request_validator import RequestValidator
 
 from itsm import clock
@@ -126,6 +126,49 @@ def test_a_delivery_claims_and_records_by_one_statement_each(
     assert statements == ["UPDATE", "UPDATE"]  # the claim (… RETURNING), the record
     sent = one(db, row.key)
     assert sent.status == "sent" and sent.attempts == 1 and sent.lease_until is None
+
+
+def _on_postgresql(db: Database) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the delivery engine pings and reconnects on PostgreSQL")
+
+
+def test_a_busy_worker_sends_message_after_message_without_a_ping(
+    client, db, world, worker, provider, travel, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    _on_postgresql(db)
+    travel(MONDAY_10)
+    first, second = opened(client, world, db, priority="P3"), opened(client, world, db)
+    dialect = runtime.single_statements().dialect
+    real_ping, pings = dialect.do_ping, []
+
+    def counted_ping(dbapi_connection: Any) -> bool:
+        pings.append(dbapi_connection)
+        return real_ping(dbapi_connection)
+
+    monkeypatch.setattr(dialect, "do_ping", counted_ping)
+    assert jobs.deliver(first.key) == "sent"  # a new connection: alive, no ping
+    assert jobs.deliver(second.key) == "sent"  # handed back a moment ago: no ping
+    assert pings == []
+
+
+def test_a_message_after_the_database_dropped_the_connection_is_still_sent(
+    client, db, world, worker, provider, travel
+) -> None:  # type: ignore[no-untyped-def]
+    _on_postgresql(db)
+    travel(MONDAY_10)
+    first, second = opened(client, world, db, priority="P3"), opened(client, world, db)
+    assert jobs.deliver(first.key) == "sent"
+    with runtime.single_statements().connect() as pooled:
+        backend = pooled.scalar(text("SELECT pg_backend_pid()"))
+    with db.engine.connect() as admin:
+        assert admin.scalar(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": backend})
+    # The claim meets the dead connection (not pinged: it was used a moment ago), and runs
+    # once more on a new one.
+    assert jobs.deliver(second.key) == "sent"
+    sent = one(db, second.key)
+    assert sent.status == "sent" and sent.attempts == 1
+    assert len(provider.requests_to("twilio")) == 2
 
 
 def test_a_wechat_card_links_to_the_ticket(client, db, world, worker, provider, travel) -> None:  # type: ignore[no-untyped-def]
