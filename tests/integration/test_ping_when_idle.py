@@ -4,7 +4,7 @@ connection that died while idle is still replaced before anyone uses it (Postgre
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import Engine, text
@@ -32,9 +32,19 @@ def admin(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def _pool(url: str, idle_seconds: float) -> Engine:
-    engine = make_engine(url, pool_pre_ping=False, pool_size=1, max_overflow=0)
-    return ping_when_idle(engine, idle_seconds)
+@pytest.fixture
+def pool(database_url: str) -> Iterator[Callable[[float], Engine]]:
+    """Engines of one connection that ping after `idle_seconds` (disposed after the test)."""
+    made: list[Engine] = []
+
+    def build(idle_seconds: float) -> Engine:
+        engine = make_engine(database_url, pool_pre_ping=False, pool_size=1, max_overflow=0)
+        made.append(ping_when_idle(engine, idle_seconds))
+        return made[-1]
+
+    yield build
+    for engine in made:
+        engine.dispose()
 
 
 def _backend_of(engine: Engine) -> int:
@@ -49,32 +59,26 @@ def _terminate(admin: Engine, pid: int) -> None:
 
 
 def test_a_connection_back_a_moment_ago_is_used_without_a_ping(
-    admin: Engine, database_url: str
+    admin: Engine, pool: Callable[[float], Engine]
 ) -> None:
-    engine = _pool(database_url, idle_seconds=60)
-    try:
-        first = _backend_of(engine)
-        _terminate(admin, first)
-        # Not pinged, so the dead connection reaches the statement: SQLAlchemy sees the
-        # disconnect, drops the pool, and the next checkout connects afresh.
-        with pytest.raises(DBAPIError) as failed, engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        assert failed.value.connection_invalidated
-        assert _backend_of(engine) != first
-    finally:
-        engine.dispose()
+    engine = pool(60)
+    first = _backend_of(engine)
+    _terminate(admin, first)
+    # Not pinged, so the dead connection reaches the statement: SQLAlchemy sees the
+    # disconnect, drops the pool, and the next checkout connects afresh.
+    with pytest.raises(DBAPIError) as failed, engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    assert failed.value.connection_invalidated
+    assert _backend_of(engine) != first
 
 
 def test_a_connection_that_died_while_idle_is_replaced_on_checkout(
-    admin: Engine, database_url: str
+    admin: Engine, pool: Callable[[float], Engine]
 ) -> None:
-    engine = _pool(database_url, idle_seconds=0)
-    try:
-        first = _backend_of(engine)
-        _terminate(admin, first)
-        with engine.connect() as connection:
-            assert connection.scalar(text("SELECT 1")) == 1
-            second = int(connection.scalar(text("SELECT pg_backend_pid()")))
-        assert second != first
-    finally:
-        engine.dispose()
+    engine = pool(0)
+    first = _backend_of(engine)
+    _terminate(admin, first)
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT 1")) == 1
+        second = int(connection.scalar(text("SELECT pg_backend_pid()")))
+    assert second != first
