@@ -1,13 +1,18 @@
-"""A contract's notification settings (as data) and its contacts: on duty, supervisor, manager."""
+"""A contract's notification settings (as data) and its contacts: on duty, supervisor, manager.
+
+The document has no version column: its ETag is a digest of what it says, so a replace names
+the document it read (If-Match) and never overwrites a change it has not seen."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from itsm.errors import Forbidden, InvalidInput
+from itsm.errors import Forbidden, InvalidInput, PreconditionFailed
 from itsm.models import ContractContact, Role, User
 from itsm.services import notices
 from itsm.services.access import Actor
@@ -28,11 +33,29 @@ def read(session: Session, actor: Actor, code: str) -> dict[str, Any]:
     return {"settings": notices.settings_of(contract), "contacts": people}
 
 
-def write(session: Session, actor: Actor, code: str, document: dict[str, Any]) -> dict[str, Any]:
-    """Replace the settings and contacts; contacts must be staff of this contract."""
+def etag(document: dict[str, Any]) -> str:
+    """The ETag of a settings document as `read` gives it."""
+    canonical = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return '"' + hashlib.sha256(canonical.encode()).hexdigest()[:32] + '"'
+
+
+def write(
+    session: Session, actor: Actor, code: str, document: dict[str, Any], if_match: str
+) -> dict[str, Any]:
+    """Replace the settings and contacts, if they are still those `if_match` names (an ETag,
+    or `*` for whatever they are); contacts must be staff of this contract."""
     if actor.role not in (Role.ADMIN, Role.MANAGER):
         raise Forbidden("only an admin or the contract's manager may change its notifications")
     contract = get_contract(session, actor, code)
+    session.refresh(contract, with_for_update=True)  # one replace at a time per contract
+    current = etag(read(session, actor, code))
+    named = [tag.strip().removeprefix("W/") for tag in if_match.split(",")]
+    if "*" not in named and current not in named:
+        raise PreconditionFailed(
+            f"the notifications of contract {code} changed since you read them "
+            "(If-Match names another version); reload them and apply your change again",
+            current_etag=current,
+        )
     contacts: dict[str, list[str]] = document["contacts"]
     names = {name for people in contacts.values() for name in people}
     users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(names)))}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -30,10 +31,12 @@ def by_event(items: list[dict[str, Any]], event: str) -> list[dict[str, Any]]:
 
 def configure(client: FlaskClient, world: World, settings: dict[str, Any], **people: str) -> None:
     contacts = {duty: [f"{who}-{world.contract_code}".lower()] for duty, who in people.items()}
+    url = f"/api/v1/contracts/{world.contract_code}/notifications"
+    current = client.get(url, headers=world.headers("admin")).headers["ETag"]
     response = client.put(
-        f"/api/v1/contracts/{world.contract_code}/notifications",
+        url,
         json={"settings": settings, "contacts": contacts},
-        headers=world.headers("admin"),
+        headers={**world.headers("admin"), "If-Match": current},
     )
     assert response.status_code == 200, response.get_json()
 
@@ -261,19 +264,51 @@ def test_settings_show_the_defaults_and_only_staff_may_be_contacts(client, world
         "project_manager",
     ]
     assert shown["contacts"] == {"on_duty": [], "supervisor": [], "project_manager": []}
+    admin = {**world.headers("admin"), "If-Match": "*"}
     body = {"settings": {}, "contacts": {"on_duty": [f"requester-{world.contract_code}".lower()]}}
-    refused = client.put(url, json=body, headers=world.headers("admin"))
+    refused = client.put(url, json=body, headers=admin)
     assert refused.status_code == 422 and "not a member of staff" in refused.get_json()["message"]
     forbidden = client.put(
-        url, json={"settings": {}, "contacts": {}}, headers=world.headers("agent")
+        url,
+        json={"settings": {}, "contacts": {}},
+        headers={**world.headers("agent"), "If-Match": "*"},
     )
     assert forbidden.status_code == 403
     unknown = client.put(
-        url,
-        json={"settings": {"events": {"coffee": ["reporter"]}}, "contacts": {}},
-        headers=world.headers("admin"),
+        url, json={"settings": {"events": {"coffee": ["reporter"]}}, "contacts": {}}, headers=admin
     )
     assert unknown.status_code == 422
+    assert client.get(url, headers=world.headers("agent")).get_json() == shown  # nothing written
+
+
+def test_a_replace_names_the_version_it_read_so_no_change_is_lost(client, world) -> None:  # type: ignore[no-untyped-def]
+    url = f"/api/v1/contracts/{world.contract_code}/notifications"
+    admin = world.headers("admin")
+    read = client.get(url, headers=admin)
+    seen = read.headers["ETag"]
+    mine = {"settings": {"wechat_fallback_minutes": 5}, "contacts": {}}
+    theirs = {
+        "settings": {"lang": "en"},
+        "contacts": {"supervisor": [f"manager-{world.contract_code}".lower()]},
+    }
+
+    missing = client.put(url, json=mine, headers=admin)
+    assert missing.status_code == 428 and "If-Match" in missing.get_json()["message"]
+
+    first = client.put(url, json=theirs, headers={**admin, "If-Match": seen})
+    assert first.status_code == 200 and first.headers["ETag"] != seen
+    assert first.headers["ETag"] == client.get(url, headers=admin).headers["ETag"]
+
+    stale = client.put(url, json=mine, headers={**admin, "If-Match": seen})
+    assert stale.status_code == 412 and "reload" in stale.get_json()["message"]
+    assert stale.headers["ETag"] == first.headers["ETag"]  # what to reload against
+    now = client.get(url, headers=admin).get_json()
+    assert now["settings"]["lang"] == "en" and now["settings"]["wechat_fallback_minutes"] != 5
+    assert now["contacts"]["supervisor"] == [f"manager-{world.contract_code}".lower()]
+
+    weak = client.put(url, json=mine, headers={**admin, "If-Match": "W/" + first.headers["ETag"]})
+    assert weak.status_code == 200
+    assert client.get(url, headers=admin).get_json()["settings"]["wechat_fallback_minutes"] == 5
 
 
 def test_an_event_can_be_told_to_other_people_per_contract(client, world, travel) -> None:  # type: ignore[no-untyped-def]
@@ -287,3 +322,21 @@ def test_an_event_can_be_told_to_other_people_per_contract(client, world, travel
     ticket = world.open_ticket(client, priority="P3")
     rows = by_event(log(client, world, ticket["id"]), "ticket_opened")
     assert [r["audience"] for r in rows] == ["reporter", "supervisor"]
+
+
+def test_two_admins_replacing_at_once_one_wins_and_the_other_is_told(app, world) -> None:  # type: ignore[no-untyped-def]
+    url = f"/api/v1/contracts/{world.contract_code}/notifications"
+    admin = world.headers("admin")
+    seen = app.test_client().get(url, headers=admin).headers["ETag"]
+
+    def replace(minutes: int) -> int:
+        body = {"settings": {"wechat_fallback_minutes": minutes}, "contacts": {}}
+        headers = {**admin, "If-Match": seen}
+        return app.test_client().put(url, json=body, headers=headers).status_code
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        statuses = list(pool.map(replace, [7, 9]))
+    assert sorted(statuses) == [200, 412]
+    winner = [7, 9][statuses.index(200)]
+    now = app.test_client().get(url, headers=admin).get_json()
+    assert now["settings"]["wechat_fallback_minutes"] == winner
