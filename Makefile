@@ -43,8 +43,8 @@ chromium:
 
 ## make catalog: extract the pages' messages, merge them into the catalogues, compile the .mo
 catalog: $(VENV)/.test-installed
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -o itsm/translations/messages.pot .
-	$(BIN)/pybabel update -q -i itsm/translations/messages.pot -d itsm/translations
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -o itsm/translations/messages.pot .
+	$(BIN)/pybabel -q update -i itsm/translations/messages.pot -d itsm/translations
 	$(BIN)/pybabel compile -d itsm/translations --statistics
 
 lint: $(VENV)/.test-installed

@@ -34,7 +34,9 @@ class NotificationSchema(Schema):
     ticket_id = fields.Integer(allow_none=True)
     audience = fields.String()
     channel = fields.String()
-    recipient = fields.String(attribute="address")
+    recipient = fields.String(
+        metadata={"description": "Phone, WeChat Work id, or the last characters of a robot key"}
+    )
     user_id = fields.Integer(allow_none=True)
     status = fields.String()
     urgent = fields.Boolean()

@@ -35,6 +35,11 @@ STATUSES = (PENDING, SENDING, SENT, DELIVERED, FAILED, SKIPPED)
 FINISHED = (SENT, DELIVERED, FAILED, SKIPPED)
 
 
+def shown_secret(value: str) -> str:
+    """A credential as pages and the API show it: its last four characters."""
+    return "…" + value[-4:] if value else ""
+
+
 class Notification(Base):
     """One message to one recipient on one channel: the delivery record, written with its cause."""
 
@@ -74,6 +79,14 @@ class Notification(Base):
     sent_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
+
+    @property
+    def recipient(self) -> str:
+        """The address as the log shows it: of a group robot's key, a credential that lets
+        anyone post to the group, only the last four characters."""
+        if self.channel == "wechat_robot" and self.address:
+            return shown_secret(self.address)
+        return self.address
 
     __table_args__ = (
         Index("ix_notification_provider_id", "provider_id"),

@@ -84,19 +84,38 @@ class Recipient:
 
     @property
     def ident(self) -> str:
+        """Who, in the idempotency key: a person, a number, or the group (whose robot key is
+        a credential, kept out of keys)."""
+        if self.channel == "wechat_robot":
+            return "group"
         return f"u{self.user_id}" if self.user_id else (self.address or "none")
+
+
+# Why a message could go to nobody, as recorded (and given by the API) in English; the pages
+# show them in their own language, matching these patterns (itsm.web.labels.skip_reason).
+SKIP_REASONS = {
+    "inactive": "user {who} is inactive",
+    "no_address": "user {who} has neither a WeChat Work id nor a mobile number",
+    "no_mobile": "the reporter gave no mobile number",
+    "not_mobile": "the reporter's phone is not a mobile number",
+    "no_engineer": "the ticket has no engineer",
+    "no_contact": "contract {code} names no {duty}",
+    "no_robot": "contract {code} has no WeChat group robot",
+}
 
 
 def person(audience: str, user: User) -> Recipient:
     """One person's channel: WeChat Work if they have an id, else SMS to their mobile."""
     if not user.active:
-        return Recipient(audience, "-", "", user.id, f"user {user.username} is inactive")
+        return Recipient(
+            audience, "-", "", user.id, SKIP_REASONS["inactive"].format(who=user.username)
+        )
     mobile = mobile_number(user.phone)
     if user.wechat_user_id:
         return Recipient(audience, "wechat_app", user.wechat_user_id, user.id, mobile=mobile)
     if mobile:
         return Recipient(audience, "sms", mobile, user.id)
-    reason = f"user {user.username} has neither a WeChat Work id nor a mobile number"
+    reason = SKIP_REASONS["no_address"].format(who=user.username)
     return Recipient(audience, "-", "", user.id, reason)
 
 
@@ -120,27 +139,25 @@ def recipients(
             return [person(audience, creator)]
         mobile = mobile_number(ticket.reporter_phone)
         if mobile is None:
-            reason = (
-                "the reporter gave no mobile number"
-                if not ticket.reporter_phone
-                else ("the reporter's phone is not a mobile number")
-            )
+            reason = SKIP_REASONS["not_mobile" if ticket.reporter_phone else "no_mobile"]
             return [Recipient(audience, "-", "", None, reason)]
         return [Recipient(audience, "sms", mobile)]
     if audience == "assignee":
         if ticket.assignee is None:
-            return [Recipient(audience, "-", "", None, "the ticket has no engineer")]
+            return [Recipient(audience, "-", "", None, SKIP_REASONS["no_engineer"])]
         return [person(audience, ticket.assignee)]
     if audience in DUTIES:
         people = contacts(session, ticket.contract_id, audience)
         if not people:
-            reason = f"contract {ticket.contract.code} names no {audience.replace('_', ' ')}"
+            reason = SKIP_REASONS["no_contact"].format(
+                code=ticket.contract.code, duty=audience.replace("_", " ")
+            )
             return [Recipient(audience, "-", "", None, reason)]
         return [person(audience, user) for user in people]
     if audience == "group":
         key = str(config.get("robot_key") or "")
         if not key:
-            reason = f"contract {ticket.contract.code} has no WeChat group robot"
+            reason = SKIP_REASONS["no_robot"].format(code=ticket.contract.code)
             return [Recipient(audience, "-", "", None, reason)]
         return [Recipient(audience, "wechat_robot", key)]
     raise ValueError(f"unknown audience {audience!r}")

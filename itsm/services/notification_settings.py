@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from itsm.errors import Forbidden, InvalidInput, PreconditionFailed
 from itsm.models import ContractContact, Role, User
+from itsm.models.notification import shown_secret
 from itsm.services import notices
 from itsm.services.access import Actor
 from itsm.services.directory import get_contract
@@ -30,7 +31,14 @@ def read(session: Session, actor: Actor, code: str) -> dict[str, Any]:
     people: dict[str, list[str]] = {duty: [] for duty in notices.DUTIES}
     for duty, username in rows:
         people[duty].append(username)
-    return {"settings": notices.settings_of(contract), "contacts": people}
+    settings = notices.settings_of(contract)
+    if not _may_change(actor):  # the robot key lets anyone post to the contract's group
+        settings["robot_key"] = shown_secret(settings["robot_key"])
+    return {"settings": settings, "contacts": people}
+
+
+def _may_change(actor: Actor) -> bool:
+    return actor.role in (Role.ADMIN, Role.MANAGER)
 
 
 def etag(document: dict[str, Any]) -> str:
@@ -44,7 +52,7 @@ def write(
 ) -> dict[str, Any]:
     """Replace the settings and contacts, if they are still those `if_match` names (an ETag,
     or `*` for whatever they are); contacts must be staff of this contract."""
-    if actor.role not in (Role.ADMIN, Role.MANAGER):
+    if not _may_change(actor):
         raise Forbidden("only an admin or the contract's manager may change its notifications")
     contract = get_contract(session, actor, code)
     session.refresh(contract, with_for_update=True)  # one replace at a time per contract

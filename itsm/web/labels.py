@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,6 +11,7 @@ from flask import current_app, g, url_for
 from flask_babel import lazy_gettext as _l
 
 from itsm.models import Role
+from itsm.services.notices import SKIP_REASONS
 
 STATES = {
     "new": _l("New"),
@@ -85,6 +87,62 @@ EVENT_KINDS = {
     "comment": _l("commented"),
     "attachment": _l("attached a file"),
 }
+NOTIFICATION_STATUSES = {
+    "pending": _l("waiting"),
+    "sending": _l("sending"),
+    "sent": _l("sent"),
+    "delivered": _l("delivered"),
+    "failed": _l("failed"),
+    "skipped": _l("not sent"),
+}
+CHANNELS = {
+    "sms": _l("SMS"),
+    "wechat_app": _l("WeChat Work"),
+    "wechat_robot": _l("WeChat group"),
+    "-": _l("no channel"),
+}
+AUDIENCES = {
+    "reporter": _l("caller"),
+    "assignee": _l("engineer"),
+    "on_duty": _l("on-duty engineer"),
+    "supervisor": _l("duty supervisor"),
+    "project_manager": _l("project manager"),
+    "group": _l("contract group"),
+}
+NOTIFICATION_EVENTS = {
+    "ticket_opened": _l("ticket logged"),
+    "ticket_assigned": _l("assigned"),
+    "ticket_dispatched": _l("dispatched"),
+    "p1_opened": _l("P1 opened"),
+    "sla_warning": _l("SLA warning"),
+    "sla_breach": _l("SLA breached"),
+    "ticket_resolved": _l("resolved, to confirm"),
+}
+SKIP_REASON_WORDS = {
+    "inactive": _l("%(who)s is inactive"),
+    "no_address": _l("%(who)s has neither a WeChat Work id nor a mobile number"),
+    "no_mobile": _l("the caller gave no mobile number"),
+    "not_mobile": _l("the caller's phone is not a mobile number"),
+    "no_engineer": _l("the ticket has no engineer"),
+    "no_contact": _l("contract %(code)s names no %(duty)s"),
+    "no_robot": _l("contract %(code)s has no WeChat group robot"),
+}
+_SKIP_PATTERNS = {
+    kind: re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+?)", re.escape(text)))
+    for kind, text in SKIP_REASONS.items()
+}
+
+
+def skip_reason(text: str | None) -> str:
+    """A recorded reason for telling nobody, in the page's language (as recorded if unknown)."""
+    for kind, pattern in _SKIP_PATTERNS.items():
+        found = pattern.fullmatch(text or "")
+        if found:
+            values = found.groupdict()
+            if "duty" in values:
+                values["duty"] = label(values["duty"].replace(" ", "_"), "audience")
+            return str(SKIP_REASON_WORDS[kind]) % values
+    return text or ""
 
 
 def label(value: Any, table: str) -> str:
@@ -103,6 +161,10 @@ _TABLES: dict[str, dict[str, Any]] = {
     "category": CATEGORIES,
     "role": ROLES,
     "event": EVENT_KINDS,
+    "notification": NOTIFICATION_STATUSES,
+    "channel": CHANNELS,
+    "audience": AUDIENCES,
+    "notice": NOTIFICATION_EVENTS,
 }
 
 
@@ -126,7 +188,13 @@ def hours_minutes(seconds: int | None) -> str:
     return f"{sign}{minutes // 60}:{minutes % 60:02d}"
 
 
-FILTERS = {"label": label, "local": local, "iso": iso, "hm": hours_minutes}
+FILTERS = {
+    "label": label,
+    "local": local,
+    "iso": iso,
+    "hm": hours_minutes,
+    "skip_reason": skip_reason,
+}
 
 
 def navigation() -> list[tuple[str, str, str]]:

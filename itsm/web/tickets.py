@@ -12,7 +12,7 @@ from itsm import clock
 from itsm.api.base import db_session
 from itsm.errors import InvalidInput
 from itsm.models import Role, Ticket
-from itsm.services import directory, sla, ticket_files, ticket_transitions
+from itsm.services import deliveries, directory, sla, ticket_files, ticket_transitions
 from itsm.services import tickets as ticket_service
 from itsm.web import labels
 from itsm.web.common import (
@@ -33,6 +33,7 @@ _ID = "<int(max=2147483647):ticket_id>"
 # Triggers with a form of their own; the others are buttons of one form with an optional note.
 OWN_FORM = ("dispatch", "arrive", "resolve")
 MAX_PHOTOS = 5
+NOTIFICATIONS_SHOWN = 50
 
 
 def _version() -> int:
@@ -58,9 +59,15 @@ def show(ticket_id: int) -> Any:
         facts = replace(ticket_transitions.facts_for(ticket, actor, "(any)"), has_assignee=True)
         if "dispatch" in ticket_workflow.WORKFLOW.allowed(ticket.state, facts):
             allowed.append("dispatch")
+    notifications: list[Any] = []
+    if actor.is_staff:  # the delivery log: was the caller texted, did the engineer hear?
+        notifications, _total = deliveries.list_notifications(
+            session, actor, ticket_id, per_page=NOTIFICATIONS_SHOWN
+        )
     return render_template(
         "web/ticket.html",
         ticket=ticket,
+        notifications=notifications,
         tz=ticket.contract.timezone,
         clocks=sla.clocks_of_ticket(session, ticket, now),
         events=ticket_service.list_events(session, actor, ticket_id),

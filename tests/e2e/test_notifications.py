@@ -76,12 +76,14 @@ def test_a_reporter_without_a_mobile_is_skipped_with_the_reason(  # type: ignore
 
 
 def test_p1_tells_the_on_duty_engineer_and_the_group_at_night(client, world, travel) -> None:  # type: ignore[no-untyped-def]
-    configure(client, world, {"robot_key": "robot-key-1"}, on_duty="engineer")
+    configure(client, world, {"robot_key": "robot-key-4711"}, on_duty="engineer")
     travel(FRIDAY_22)
     ticket = world.open_ticket(client, priority="P1")
     rows = log(client, world, ticket["id"])
     [group, duty] = by_event(rows, "p1_opened")
-    assert (group["channel"], group["recipient"]) == ("wechat_robot", "robot-key-1")
+    # The robot key lets anyone post to the group: the log shows only its end.
+    assert (group["channel"], group["recipient"]) == ("wechat_robot", "…4711")
+    assert all("robot-key" not in r["key"] and "robot-key" not in r["recipient"] for r in rows)
     assert (duty["channel"], duty["recipient"]) == ("wechat_app", f"engineer-{world.contract_code}")
     assert all(r["urgent"] and r["not_before"] is None for r in rows)
     [reporter] = by_event(rows, "ticket_opened")
@@ -264,6 +266,15 @@ def test_settings_show_the_defaults_and_only_staff_may_be_contacts(client, world
         "project_manager",
     ]
     assert shown["contacts"] == {"on_duty": [], "supervisor": [], "project_manager": []}
+    client.put(
+        url,
+        json={"settings": {"robot_key": "robot-key-4711"}, "contacts": {}},
+        headers={**world.headers("admin"), "If-Match": "*"},
+    )
+    shown = client.get(url, headers=world.headers("agent")).get_json()
+    assert shown["settings"]["robot_key"] == "…4711"  # an agent may not post to the group
+    edited = client.get(url, headers=world.headers("admin")).get_json()
+    assert edited["settings"]["robot_key"] == "robot-key-4711"  # who may change it sees it
     admin = {**world.headers("admin"), "If-Match": "*"}
     body = {"settings": {}, "contacts": {"on_duty": [f"requester-{world.contract_code}".lower()]}}
     refused = client.put(url, json=body, headers=admin)

@@ -16,6 +16,8 @@ from itsm import clock
 from itsm.app import create_app
 from itsm.db import Database
 from itsm.models import FormSubmission, Ticket, TicketEvent
+from itsm.services import notices
+from itsm.web import labels
 from tests.factories import World, publish_shipped_policy
 from tests.pages import PASSWORD, field, give_password, post_form, sign_in
 
@@ -159,6 +161,28 @@ def test_another_institutions_ticket_is_404_for_a_requester(
         data={"csrf_token": field(html, "csrf_token"), "form_token": "x" * 20, "body": "hi"},
     )
     assert response.status_code == 404
+
+
+def test_the_ticket_page_tells_staff_who_was_told_but_not_the_hospital(
+    client: FlaskClient, db: Database, world: World
+) -> None:
+    client.put(
+        f"/api/v1/contracts/{world.contract_code}/notifications",
+        json={"settings": {"robot_key": "robot-key-4711"}, "contacts": {}},
+        headers={**world.headers("admin"), "If-Match": "*"},
+    )
+    ticket = world.open_ticket(client, priority="P1", reporter_phone="139 1234 5678")
+    agent = client.application.test_client()
+    sign_in(agent, db, world, "agent")
+    html = agent.get(f"/tickets/{ticket['id']}").get_data(as_text=True)
+    log = html[html.index('id="notifications-title"') :]
+    assert 'data-channel="sms"' in log and "+8613912345678" in log  # the caller's SMS
+    assert 'data-channel="wechat_robot"' in log and "4711" not in log  # the key stays secret
+    assert "未发送" in log and "未指定值班工程师" in log  # nobody on duty, said in Chinese
+    requester = client.application.test_client()
+    sign_in(requester, db, world, "requester")
+    page = requester.get(f"/tickets/{ticket['id']}").get_data(as_text=True)
+    assert 'id="notifications-title"' not in page and "+8613912345678" not in page
 
 
 def test_navigation_follows_the_role(client: FlaskClient, db: Database, world: World) -> None:
@@ -370,3 +394,15 @@ def test_queue_lists_nearest_due_first_and_marks_breaches(
     with time_machine.travel(clock.now() + timedelta(days=30)):
         html = client.get("/hotline/queue").get_data(as_text=True)
     assert "list-group-item-danger" in html and "超时" in html
+
+
+def test_every_reason_for_telling_nobody_is_shown_in_the_pages_language(app: Flask) -> None:
+    facts = {"who": "li.na", "code": "C1", "duty": "supervisor"}
+    for lang, script in (("zh", r"[\u4e00-\u9fff]"), ("en", r"^[\x20-\x7e]+$")):
+        with app.test_request_context(headers={"Accept-Language": lang}):
+            for text in notices.SKIP_REASONS.values():
+                shown = labels.skip_reason(text.format(**facts))
+                assert re.search(script, shown), (lang, text, shown)
+                assert "li.na" in shown or "{who}" not in text
+    with app.test_request_context(headers={"Accept-Language": "zh"}):
+        assert labels.skip_reason("something new") == "something new"

@@ -440,3 +440,5 @@ def test_a_robot_with_nobody_listening_is_a_connection_error() -> None:
         lonely.send(Message("wechat_robot", ROBOT_KEY, TEXT))
     lonely.close()
     assert refused.value.code == "connection_error"
+    # The error names the URL; the key in it would let anyone reading the log post to the group.
+    assert ROBOT_KEY not in str(refused.value) and "key=***" in refused.value.detail
