@@ -245,7 +245,10 @@ class WeChatRobot(Channel):
                 timeout=self.timeout,
             )
         except requests.RequestException as error:
-            raise _network_error(error) from error
+            failure = _network_error(error)
+            # The error names the URL, whose key lets anyone post to the group: keep it out.
+            failure.detail = failure.detail.replace(message.recipient, "***")
+            raise failure from error
         result = _json_answer(response)
         errcode = int(result.get("errcode", 0))
         if errcode != 0:
