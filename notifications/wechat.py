@@ -12,6 +12,7 @@ robot is a plain `requests` POST.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -245,10 +246,7 @@ class WeChatRobot(Channel):
                 timeout=self.timeout,
             )
         except requests.RequestException as error:
-            failure = _network_error(error)
-            # The error names the URL, whose key lets anyone post to the group: keep it out.
-            failure.detail = failure.detail.replace(message.recipient, "***")
-            raise failure from error
+            raise _network_error(error) from error
         result = _json_answer(response)
         errcode = int(result.get("errcode", 0))
         if errcode != 0:
@@ -291,6 +289,11 @@ def _client_error(error: WeChatClientException) -> DeliveryError:
     return _errcode_error(int(error.errcode), str(error.errmsg))
 
 
+# A URL's query in an error's text: it holds the corp secret (gettoken), the access token
+# (send) or the robot key (webhook), and the text is stored, logged and shown in the log.
+_QUERY = re.compile(r"\?\S*")
+
+
 def _network_error(error: requests.RequestException) -> RetryableDeliveryError:
     code = "timeout" if isinstance(error, requests.Timeout) else "connection_error"
-    return RetryableDeliveryError(code, str(error))
+    return RetryableDeliveryError(code, _QUERY.sub("?…", str(error)))

@@ -29,7 +29,10 @@ class NotificationArgs(s.PageArgs):
 
 class NotificationSchema(Schema):
     id = fields.Integer()
-    key = fields.String(metadata={"description": "Idempotency key: cause, recipient, channel"})
+    key = fields.String(
+        attribute="shown_key",
+        metadata={"description": "Idempotency key: cause, recipient, channel"},
+    )
     event = fields.String()
     ticket_id = fields.Integer(allow_none=True)
     audience = fields.String()
@@ -44,7 +47,7 @@ class NotificationSchema(Schema):
     provider_id = fields.String(allow_none=True)
     provider_status = fields.String(allow_none=True)
     error_code = fields.String(allow_none=True)
-    error_message = fields.String(allow_none=True)
+    error_message = fields.String(attribute="shown_error", allow_none=True)
     skip_reason = fields.String(allow_none=True)
     fallback_for_id = fields.Integer(allow_none=True)
     body = fields.String()
@@ -69,7 +72,17 @@ class SettingsSchema(Schema):
     fallback_priorities = fields.List(
         fields.String(validate=validate.OneOf(["P1", "P2", "P3", "P4"]))
     )
-    robot_key = fields.String(validate=validate.Length(max=128))
+    robot_key = fields.String(
+        validate=validate.Regexp(
+            r"^(?:[A-Za-z0-9_-]{8,128})?$",
+            error="the robot key is the value after key= in the group robot's webhook address "
+            "(8 to 128 letters, digits, - or _), or empty for no robot",
+        ),
+        metadata={
+            "description": "The group robot's webhook key; shown whole only to admins "
+            "and the contract's managers"
+        },
+    )
     lang = fields.String(validate=validate.OneOf(["zh_CN", "en"]))
 
 

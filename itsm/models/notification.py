@@ -36,8 +36,11 @@ FINISHED = (SENT, DELIVERED, FAILED, SKIPPED)
 
 
 def shown_secret(value: str) -> str:
-    """A credential as pages and the API show it: its last four characters."""
-    return "…" + value[-4:] if value else ""
+    """A credential as pages and the API show it: its last four characters (none of a short
+    one)."""
+    if not value:
+        return ""
+    return "…" + value[-4:] if len(value) >= 8 else "…"
 
 
 class Notification(Base):
@@ -84,9 +87,22 @@ class Notification(Base):
     def recipient(self) -> str:
         """The address as the log shows it: of a group robot's key, a credential that lets
         anyone post to the group, only the last four characters."""
+        return self._without_robot_key(self.address)
+
+    @property
+    def shown_key(self) -> str:
+        """The idempotency key as the log shows it (rows written before the key left out the
+        robot's key carry it)."""
+        return self._without_robot_key(self.key)
+
+    @property
+    def shown_error(self) -> str | None:
+        return None if self.error_message is None else self._without_robot_key(self.error_message)
+
+    def _without_robot_key(self, text: str) -> str:
         if self.channel == "wechat_robot" and self.address:
-            return shown_secret(self.address)
-        return self.address
+            return text.replace(self.address, shown_secret(self.address))
+        return text
 
     __table_args__ = (
         Index("ix_notification_provider_id", "provider_id"),

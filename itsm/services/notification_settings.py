@@ -21,6 +21,9 @@ from itsm.services.directory import get_contract
 
 
 def read(session: Session, actor: Actor, code: str) -> dict[str, Any]:
+    """The settings (defaults filled in) and contacts, for the contract's staff and engineers."""
+    if actor.role == Role.REQUESTER:
+        raise Forbidden("a contract's notification settings are for its staff")
     contract = get_contract(session, actor, code)
     rows = session.execute(
         select(ContractContact.duty, User.username)
@@ -55,7 +58,9 @@ def write(
     if not _may_change(actor):
         raise Forbidden("only an admin or the contract's manager may change its notifications")
     contract = get_contract(session, actor, code)
-    session.refresh(contract, with_for_update=True)  # one replace at a time per contract
+    # One replace at a time per contract; NO KEY UPDATE lets rows that refer to the contract
+    # (tickets, notifications) be written meanwhile.
+    session.refresh(contract, with_for_update={"key_share": True})
     current = etag(read(session, actor, code))
     named = [tag.strip().removeprefix("W/") for tag in if_match.split(",")]
     if "*" not in named and current not in named:

@@ -60,14 +60,16 @@ def show(ticket_id: int) -> Any:
         if "dispatch" in ticket_workflow.WORKFLOW.allowed(ticket.state, facts):
             allowed.append("dispatch")
     notifications: list[Any] = []
+    notifications_total = 0
     if actor.is_staff:  # the delivery log: was the caller texted, did the engineer hear?
-        notifications, _total = deliveries.list_notifications(
+        notifications, notifications_total = deliveries.list_notifications(
             session, actor, ticket_id, per_page=NOTIFICATIONS_SHOWN
         )
     return render_template(
         "web/ticket.html",
         ticket=ticket,
         notifications=notifications,
+        notifications_total=notifications_total,
         tz=ticket.contract.timezone,
         clocks=sla.clocks_of_ticket(session, ticket, now),
         events=ticket_service.list_events(session, actor, ticket_id),

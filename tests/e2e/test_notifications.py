@@ -90,6 +90,23 @@ def test_p1_tells_the_on_duty_engineer_and_the_group_at_night(client, world, tra
     assert reporter["not_before"] is None  # a P1 reporter is told at once, night or not
 
 
+def test_rows_written_with_the_robot_key_in_them_show_it_masked(client, db, world, travel) -> None:  # type: ignore[no-untyped-def]
+    configure(client, world, {"robot_key": "robot-key-4711"}, on_duty="engineer")
+    travel(FRIDAY_22)
+    ticket = world.open_ticket(client, priority="P1")
+    with db.transaction() as session:  # as rows were keyed, and errors worded, before
+        row = session.scalars(
+            select(Notification).where(
+                Notification.ticket_id == ticket["id"], Notification.channel == "wechat_robot"
+            )
+        ).one()
+        row.key = f"p1_opened:t{ticket['id']}:v1:group:robot-key-4711:wechat_robot"
+        row.error_code, row.error_message = "connection_error", "url: /send?key=robot-key-4711"
+    [group] = [r for r in log(client, world, ticket["id"]) if r["channel"] == "wechat_robot"]
+    assert "robot-key-4711" not in str(group) and "…4711" in group["key"]
+    assert group["error_message"] == "url: /send?key=…4711"
+
+
 def test_p1_with_no_one_on_duty_records_why_nobody_was_told(client, world, travel) -> None:  # type: ignore[no-untyped-def]
     travel(MONDAY_10)
     ticket = world.open_ticket(client, priority="P1")
@@ -275,6 +292,15 @@ def test_settings_show_the_defaults_and_only_staff_may_be_contacts(client, world
     assert shown["settings"]["robot_key"] == "…4711"  # an agent may not post to the group
     edited = client.get(url, headers=world.headers("admin")).get_json()
     assert edited["settings"]["robot_key"] == "robot-key-4711"  # who may change it sees it
+    assert client.get(url, headers=world.headers("requester")).status_code == 403
+    for wrong in ("…4711", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abcdefgh"):
+        masked = client.put(
+            url,
+            json={"settings": {"robot_key": wrong}, "contacts": {}},
+            headers={**world.headers("admin"), "If-Match": "*"},
+        )
+        assert masked.status_code == 422 and "key=" in masked.get_json()["message"]
+    assert client.get(url, headers=world.headers("admin")).get_json() == edited
     admin = {**world.headers("admin"), "If-Match": "*"}
     body = {"settings": {}, "contacts": {"on_duty": [f"requester-{world.contract_code}".lower()]}}
     refused = client.put(url, json=body, headers=admin)

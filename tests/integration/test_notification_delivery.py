@@ -137,6 +137,7 @@ def test_a_busy_worker_sends_message_after_message_without_a_ping(
     client, db, world, worker, provider, travel, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     _on_postgresql(db)
+    monkeypatch.setattr(runtime, "IDLE_BEFORE_PING_SECONDS", 60)  # however slow this machine
     travel(MONDAY_10)
     first, second = opened(client, world, db, priority="P3"), opened(client, world, db)
     dialect = runtime.single_statements().dialect
@@ -153,19 +154,30 @@ def test_a_busy_worker_sends_message_after_message_without_a_ping(
 
 
 def test_a_message_after_the_database_dropped_the_connection_is_still_sent(
-    client, db, world, worker, provider, travel
+    client, db, world, worker, provider, travel, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     _on_postgresql(db)
+    monkeypatch.setattr(runtime, "IDLE_BEFORE_PING_SECONDS", 60)  # the dead one is not pinged
     travel(MONDAY_10)
     first, second = opened(client, world, db, priority="P3"), opened(client, world, db)
     assert jobs.deliver(first.key) == "sent"
-    with runtime.single_statements().connect() as pooled:
+    engine = runtime.single_statements()
+    with engine.connect() as pooled:
         backend = pooled.scalar(text("SELECT pg_backend_pid()"))
     with db.engine.connect() as admin:
         assert admin.scalar(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": backend})
-    # The claim meets the dead connection (not pinged: it was used a moment ago), and runs
-    # once more on a new one.
-    assert jobs.deliver(second.key) == "sent"
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement: str, *_args: object) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement.split()[0])
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert jobs.deliver(second.key) == "sent"
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    # The claim met the dead connection and ran once more on a new one; then the record.
+    assert statements == ["UPDATE", "UPDATE", "UPDATE"]
     sent = one(db, second.key)
     assert sent.status == "sent" and sent.attempts == 1
     assert len(provider.requests_to("twilio")) == 2

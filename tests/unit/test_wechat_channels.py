@@ -370,6 +370,22 @@ def test_nobody_listening_is_a_connection_error(wechat_app: AppFactory) -> None:
     with pytest.raises(RetryableDeliveryError) as refused:
         wechat_app(api_base=f"http://127.0.0.1:{free_port()}").send(app_message())
     assert refused.value.code == "connection_error"
+    # The error names the gettoken URL; its query holds the corp secret, which the text
+    # (stored, logged, shown in the delivery log) must not.
+    assert WECHAT_SECRET not in str(refused.value) and "gettoken?…" in refused.value.detail
+
+
+def test_a_send_that_cannot_connect_keeps_the_access_token_out_of_its_error(
+    wechat_app: AppFactory,
+) -> None:
+    tokens = MemoryTokenStore()
+    channel = wechat_app(api_base=f"http://127.0.0.1:{free_port()}", tokens=tokens)
+    tokens.set(channel.token_key, "cached-token-0123456789", 3600)
+    with pytest.raises(RetryableDeliveryError) as refused:
+        channel.send(app_message())
+    assert refused.value.code == "connection_error"
+    assert "cached-token-0123456789" not in str(refused.value)
+    assert "message/send?…" in refused.value.detail
 
 
 # -- the group robot ----------------------------------------------------------------------------
@@ -434,11 +450,16 @@ def test_a_robot_too_slow_to_answer_is_a_timeout(provider: ProviderStub) -> None
     assert slow.value.code == "timeout"
 
 
-def test_a_robot_with_nobody_listening_is_a_connection_error() -> None:
+@pytest.mark.parametrize("key", [ROBOT_KEY, "a key/with?odd=chars"])
+def test_a_robot_with_nobody_listening_is_a_connection_error(key: str) -> None:
     lonely = WeChatRobot(api_base=f"http://127.0.0.1:{free_port()}", timeout=5.0)
-    with pytest.raises(RetryableDeliveryError) as refused:
-        lonely.send(Message("wechat_robot", ROBOT_KEY, TEXT))
-    lonely.close()
+    try:
+        with pytest.raises(RetryableDeliveryError) as refused:
+            lonely.send(Message("wechat_robot", key, TEXT))
+    finally:
+        lonely.close()
     assert refused.value.code == "connection_error"
-    # The error names the URL; the key in it would let anyone reading the log post to the group.
-    assert ROBOT_KEY not in str(refused.value) and "key=***" in refused.value.detail
+    # The error names the URL; the key in it (encoded or not) would let anyone reading the
+    # log post to the group.
+    assert "webhook/send?…" in refused.value.detail
+    assert "key" not in refused.value.detail.split("webhook/send", 1)[1].split(" ", 1)[0]
