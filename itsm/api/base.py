@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import flask_smorest
 from flask import Flask, current_app, g, request
@@ -80,8 +81,36 @@ class Parser(FlaskParser):
         abort(400, exc=error, messages={"json": [f"the body is not valid JSON: {error}"]})
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
+
+    def needs_if_match(self, what: str, any_version: bool = False) -> Callable[[F], F]:
+        """Document a change that names, in If-Match, the version of `what` it was based on
+        (`any_version`: `*` replaces whatever is there)."""
+        described = f"The ETag of your last GET of {what}"
+        header = {
+            "in": "header",
+            "name": "If-Match",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": described + (" (`*`: whatever it is now)" if any_version else ""),
+        }
+
+        def decorate(func: F) -> F:
+            func = self.alt_response(
+                412,
+                schema=ErrorSchema,
+                description=f"{what} changed since; the ETag header names the current version",
+            )(func)
+            func = self.alt_response(428, schema=ErrorSchema, description="If-Match is missing")(
+                func
+            )
+            return self.doc(parameters=[header])(func)  # type: ignore[no-any-return]
+
+        return decorate
 
 
 class Api(SmorestApi):

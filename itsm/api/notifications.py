@@ -126,6 +126,7 @@ class ContractNotifications(MethodView):
 
     @blp.arguments(ContractNotificationsSchema())
     @blp.response(200, ContractNotificationsSchema)
+    @blp.needs_if_match("these notifications", any_version=True)
     def put(self, document: dict[str, Any], code: str) -> Any:
         """Replace the contract's settings and contacts (admins and the contract's managers).
         Needs `If-Match`: 428 without, 412 when they changed since the ETag was read."""

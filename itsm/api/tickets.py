@@ -121,6 +121,7 @@ class TicketById(MethodView):
 
     @blp.arguments(s.TicketUpdateSchema())
     @blp.response(200, s.TicketSchema)
+    @blp.needs_if_match("this ticket")
     def patch(self, changes: dict[str, Any], ticket_id: int) -> Any:
         """Change fields (not the state). Needs `If-Match`: 428 without, 412 when stale."""
         session, actor = db_session(), current_actor()
@@ -134,6 +135,7 @@ class TicketById(MethodView):
 class TicketTransitions(MethodView):
     @blp.arguments(s.TransitionSchema())
     @blp.response(200, s.TicketSchema)
+    @blp.needs_if_match("this ticket")
     def post(self, body: dict[str, Any], ticket_id: int) -> Any:
         """Fire a workflow trigger; 409 with the triggers allowed now when it may not fire."""
         session, actor = db_session(), current_actor()
