@@ -172,18 +172,13 @@ def _hand_over(rows: Sequence[OutboxMessage], enqueue: Enqueue) -> tuple[list[in
     return ids, []
 
 
-def _mark(
-    sessions: sessionmaker[Session],
-    handed: list[int],
-    failed: list[int],
-    held: Sequence[int] = (),
-) -> None:
+def _mark(sessions: sessionmaker[Session], handed: list[int], failed: list[int]) -> None:
     """One short transaction, after the queue was asked: its rows are not locked meanwhile."""
-    if not (handed or failed or held):
+    if not (handed or failed):
         return
     attempt = {"attempts": OutboxMessage.attempts + 1}
     with sessions() as session, session.begin():
-        for ids, values in ((handed + list(held), {"dispatched_at": clock.now()}), (failed, {})):
+        for ids, values in ((handed, {"dispatched_at": clock.now()}), (failed, {})):
             if ids:
                 session.execute(
                     update(OutboxMessage)
@@ -227,5 +222,5 @@ def redispatch(
     held = queued([row.key for row in rows])
     confirmed = [row.id for row in rows if row.key in held]
     handed, failed = _hand_over([row for row in rows if row.key not in held], enqueue)
-    _mark(sessions, handed, failed, confirmed)
+    _mark(sessions, handed + confirmed, failed)
     return Redispatched(len(confirmed), len(handed))

@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import HTTPException
 
-from itsm.errors import ItsmError
+from itsm.errors import ItsmError, PreconditionRequired
 from itsm.services import users as user_service
 from itsm.services.access import Actor
 
@@ -82,6 +82,17 @@ class Parser(FlaskParser):
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def required_if_match(what: str) -> str:
+    """The request's If-Match header; 428 without one."""
+    header = request.headers.get("If-Match", "")
+    if not header:
+        raise PreconditionRequired(
+            f"send If-Match with the ETag from your last GET of {what}, "
+            "so that nobody's change is lost"
+        )
+    return header
 
 
 class Blueprint(flask_smorest.Blueprint):

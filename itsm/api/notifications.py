@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from itsm.api import schemas as s
-from itsm.api.base import Blueprint, current_actor, db_session
+from itsm.api.base import Blueprint, current_actor, db_session, required_if_match
 from itsm.api.fields import Id
-from itsm.errors import PreconditionRequired
 from itsm.models.notification import STATUSES
 from itsm.services import deliveries, notices
 from itsm.services import notification_settings as settings_service
@@ -130,12 +128,7 @@ class ContractNotifications(MethodView):
     def put(self, document: dict[str, Any], code: str) -> Any:
         """Replace the contract's settings and contacts (admins and the contract's managers).
         Needs `If-Match`: 428 without, 412 when they changed since the ETag was read."""
-        if_match = request.headers.get("If-Match", "").strip()
-        if not if_match:
-            raise PreconditionRequired(
-                "send If-Match with the ETag from your last GET of these notifications, "
-                "so that nobody's change is lost"
-            )
+        if_match = required_if_match("these notifications")
         session = db_session()
         result = settings_service.write(session, current_actor(), code, document, if_match)
         session.commit()

@@ -11,8 +11,8 @@ from flask_smorest import abort
 from sqlalchemy.exc import IntegrityError
 
 from itsm.api import schemas as s
-from itsm.api.base import Blueprint, current_actor, db_session
-from itsm.errors import PreconditionFailed, PreconditionRequired
+from itsm.api.base import Blueprint, current_actor, db_session, required_if_match
+from itsm.errors import PreconditionFailed
 from itsm.models import Ticket
 from itsm.services import ticket_files, ticket_transitions
 from itsm.services import tickets as ticket_service
@@ -37,12 +37,7 @@ def _etag_headers(ticket: Ticket) -> dict[str, str]:
 
 def _expected_version(ticket_id: int) -> int:
     """The version named by If-Match; 428 without one, 412 for one of another record."""
-    header = request.headers.get("If-Match")
-    if not header:
-        raise PreconditionRequired(
-            "send If-Match with the ETag from your last GET of this ticket, "
-            "so that nobody's change is lost"
-        )
+    header = required_if_match("this ticket")
     match = _ETAG.fullmatch(header.strip())
     if match is None or int(match.group(1)) != ticket_id:
         raise PreconditionFailed(f"If-Match {header!r} is not an ETag of ticket {ticket_id}")
