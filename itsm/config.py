@@ -54,21 +54,34 @@ class Settings:
             "redis_url": _env("REDIS_URL", cls.redis_url),
             "secret_key": _env("SECRET_KEY", ""),
             "timezone": _env("TIMEZONE", cls.timezone),
-            "max_attachment_bytes": int(
-                _env("MAX_ATTACHMENT_BYTES", str(cls.max_attachment_bytes))
+            "max_attachment_bytes": _whole_number(
+                "max_attachment_bytes", _env("MAX_ATTACHMENT_BYTES", str(cls.max_attachment_bytes))
             ),
             "log_level": _env("LOG_LEVEL", cls.log_level),
         }
         for f in fields(cls):
             if f.name not in values and f.name != "extra":
                 raw = _env(f.name.upper(), str(f.default))
-                values[f.name] = int(raw) if f.type in (int, "int") else raw
+                values[f.name] = _whole_number(f.name, raw) if f.type in (int, "int") else raw
         known = {f.name for f in fields(cls)}
         values.update({k: v for k, v in overrides.items() if k in known})
         values["extra"] = {k: v for k, v in overrides.items() if k not in known}
         if not values["secret_key"]:
             values["secret_key"] = _instance_secret(Path(values["instance_path"]))
         return cls(**values)
+
+    def __post_init__(self) -> None:
+        """Refuse, at start, settings a worker would only trip over later."""
+        if self.notify_max_attempts < 1:
+            raise ValueError("ITSM_NOTIFY_MAX_ATTEMPTS must be at least 1")
+        if self.notify_lease_seconds < 1:
+            raise ValueError("ITSM_NOTIFY_LEASE_SECONDS must be at least 1")
+        parts = [part.strip() for part in self.notify_retry_backoff.split(",") if part.strip()]
+        if not all(part.isdigit() for part in parts):
+            raise ValueError(
+                "ITSM_NOTIFY_RETRY_BACKOFF must be seconds separated by commas (e.g. 30,120,600), "
+                f"not {self.notify_retry_backoff!r}"
+            )
 
     @property
     def attachments_path(self) -> Path:
@@ -78,6 +91,13 @@ class Settings:
     def retry_backoff(self) -> tuple[int, ...]:
         """Seconds to wait before each retry of a notification (the last repeats)."""
         return tuple(int(part) for part in self.notify_retry_backoff.split(",") if part.strip())
+
+
+def _whole_number(name: str, raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"ITSM_{name.upper()} must be a whole number, not {raw!r}") from None
 
 
 def _instance_secret(instance_path: Path) -> str:

@@ -40,6 +40,23 @@ def test_a_message_reaches_the_provider_with_its_fields_and_comes_back_with_a_si
     channel.close()
 
 
+def test_a_messaging_service_sends_without_a_from_number(provider: ProviderStub) -> None:
+    service = "MG0123456789abcdef0123456789abcdef"
+    channel = TwilioSms(
+        TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, messaging_service_sid=service, api_base=provider.url
+    )
+    receipt = channel.send(Message("sms", TO, TEXT))
+    [request] = provider.requests_to("twilio")
+    assert request["body"] == {"To": TO, "MessagingServiceSid": service, "Body": TEXT}
+    assert receipt.provider_id.startswith("SM")
+    channel.close()
+
+
+def test_neither_a_from_number_nor_a_messaging_service_is_refused() -> None:
+    with pytest.raises(ValueError, match="from_ or messaging_service_sid"):
+        TwilioSms(TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN)
+
+
 @pytest.mark.parametrize(
     ("action", "error", "code"),
     [

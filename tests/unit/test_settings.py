@@ -1,0 +1,36 @@
+"""ITSM_* settings: a value a worker would only trip over later is refused at start, naming
+the setting and what it should be."""
+
+from __future__ import annotations
+
+import pytest
+
+from itsm.config import Settings
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("NOTIFY_MAX_ATTEMPTS", "three", "ITSM_NOTIFY_MAX_ATTEMPTS must be a whole number"),
+        ("NOTIFY_MAX_ATTEMPTS", "0", "ITSM_NOTIFY_MAX_ATTEMPTS must be at least 1"),
+        ("NOTIFY_LEASE_SECONDS", "0", "ITSM_NOTIFY_LEASE_SECONDS must be at least 1"),
+        ("NOTIFY_RETRY_BACKOFF", "30,2m", "ITSM_NOTIFY_RETRY_BACKOFF must be seconds"),
+        ("NOTIFY_RETRY_BACKOFF", "-5", "ITSM_NOTIFY_RETRY_BACKOFF must be seconds"),
+        ("MAX_ATTACHMENT_BYTES", "10MB", "ITSM_MAX_ATTACHMENT_BYTES must be a whole number"),
+    ],
+)
+def test_a_bad_setting_is_refused_with_its_name(
+    monkeypatch: pytest.MonkeyPatch, tmp_path, name: str, value: str, says: str
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ITSM_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv(f"ITSM_{name}", value)
+    with pytest.raises(ValueError, match=says):
+        Settings.from_env()
+
+
+def test_the_retry_back_off_is_read_as_seconds(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ITSM_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("ITSM_NOTIFY_RETRY_BACKOFF", " 30, 120 ,600,")
+    monkeypatch.setenv("ITSM_NOTIFY_MAX_ATTEMPTS", "4")
+    settings = Settings.from_env()
+    assert settings.retry_backoff == (30, 120, 600) and settings.notify_max_attempts == 4
