@@ -163,18 +163,21 @@ def worker(queues: str, burst: bool) -> None:
     """An RQ worker with its scheduler (for jobs due at an instant: SLA timers, retries).
 
     It runs jobs in its own process (SimpleWorker): a forking worker costs a fork per job,
-    about four times fewer jobs per second, and our jobs hold no state between runs.
+    about four times fewer jobs per second, and our jobs hold no state between runs. After
+    SIGTERM it stops within ITSM_WORKER_STOP_SECONDS plus one (itsm/jobs/worker.py).
     """
-    from rq import SimpleWorker
-
     from itsm.jobs import queue
-    from itsm.jobs.runtime import database, redis
+    from itsm.jobs.runtime import database, redis, settings
+    from itsm.jobs.worker import BoundedStopWorker, die_with_this_process
 
     database()  # build the database and the outbox dispatch once, before the first job
     names = [q.strip() for q in queues.split(",") if q.strip()]
-    SimpleWorker([queue(n, redis()) for n in names], connection=redis()).work(
-        with_scheduler=True, burst=burst
-    )
+    die_with_this_process()
+    BoundedStopWorker(
+        [queue(n, redis()) for n in names],
+        connection=redis(),
+        stop_seconds=settings().worker_stop_seconds,
+    ).work(with_scheduler=True, burst=burst)
 
 
 @main.command()

@@ -41,6 +41,7 @@ class Settings:
     notify_max_attempts: int = 5
     notify_retry_backoff: str = "30,120,600,1800"
     notify_lease_seconds: int = 120
+    worker_stop_seconds: int = 5
     signin_max_failures: int = 5
     signin_window_seconds: int = 900
     extra: dict[str, Any] = field(default_factory=dict)
@@ -76,6 +77,8 @@ class Settings:
             raise ValueError("ITSM_NOTIFY_MAX_ATTEMPTS must be at least 1")
         if self.notify_lease_seconds < 1:
             raise ValueError("ITSM_NOTIFY_LEASE_SECONDS must be at least 1")
+        if self.worker_stop_seconds < 1:
+            raise ValueError("ITSM_WORKER_STOP_SECONDS must be at least 1")
         parts = [part.strip() for part in self.notify_retry_backoff.split(",") if part.strip()]
         if not all(part.isdigit() for part in parts):
             raise ValueError(

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from redis import Redis
 
+from tests.processes import stop
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -50,18 +52,19 @@ class RedisServer:
             stderr=subprocess.DEVNULL,
         )
         client = Redis.from_url(self.url)
-        for _ in range(200):
+        deadline = time.monotonic() + 15  # generous: a loaded machine starts slowly
+        while time.monotonic() < deadline:
             try:
                 client.ping()
                 return
             except Exception:  # noqa: BLE001 - not up yet
                 time.sleep(0.02)
+        self.stop()
         raise RuntimeError("redis-server did not start")
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+            stop(self.process)
             self.process = None
 
     def flush(self) -> None:

@@ -29,6 +29,7 @@ from itsm.jobs import sla as sla_jobs
 from itsm.models import Notification, OutboxMessage
 from tests.factories import build_world, settle_outbox
 from tests.integration.notify_env import provider_env, worker_runtime
+from tests.processes import stop
 from tests.provider_stub import ProviderStub
 from tests.redis_server import RedisServer
 
@@ -71,12 +72,10 @@ class Worker:
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
+        self.process.wait()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+        stop(self.process)
 
 
 @pytest.fixture
@@ -87,9 +86,11 @@ def workers(env: dict[str, str]) -> Iterator[Callable[[], Worker]]:
         started.append(Worker(env))
         return started[-1]
 
-    yield start
-    for worker in started:
-        worker.stop()
+    try:
+        yield start
+    finally:
+        for worker in started:
+            worker.stop()
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = 40) -> None:

@@ -23,6 +23,7 @@ from itsm import clock
 from itsm.jobs import job_id_of, rq_queued
 from itsm.models import Clock, OutboxMessage, TicketEvent
 from tests.factories import World, build_world, publish_shipped_policy
+from tests.processes import stop
 from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.skipif(not RedisServer.available(), reason="needs redis-server")
@@ -47,8 +48,9 @@ def run_itsm(
     try:
         process.wait(timeout=seconds)
     except subprocess.TimeoutExpired:
-        process.terminate()
-        process.wait(timeout=10)
+        pass
+    finally:
+        stop(process)
 
 
 def open_nearly_due_ticket(app: Flask, world: World, seconds_left: int) -> int:
@@ -99,8 +101,7 @@ def test_timers_raise_warning_and_breach_on_time_once(
             time.sleep(0.2)
         time.sleep(1)  # a duplicate, were one coming, would come now
     finally:
-        worker.terminate()
-        worker.wait(timeout=10)
+        stop(worker)
     assert sorted(sla_events(web, ticket_id)) == ["sla_breach", "sla_warning"]
     with web.extensions["itsm.db"].sessions() as session:
         row = session.scalar(select(Clock).where(Clock.ticket_id == ticket_id))

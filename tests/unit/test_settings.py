@@ -14,6 +14,8 @@ from itsm.config import Settings
         ("NOTIFY_MAX_ATTEMPTS", "three", "ITSM_NOTIFY_MAX_ATTEMPTS must be a whole number"),
         ("NOTIFY_MAX_ATTEMPTS", "0", "ITSM_NOTIFY_MAX_ATTEMPTS must be at least 1"),
         ("NOTIFY_LEASE_SECONDS", "0", "ITSM_NOTIFY_LEASE_SECONDS must be at least 1"),
+        ("WORKER_STOP_SECONDS", "0", "ITSM_WORKER_STOP_SECONDS must be at least 1"),
+        ("WORKER_STOP_SECONDS", "soon", "ITSM_WORKER_STOP_SECONDS must be a whole number"),
         ("NOTIFY_RETRY_BACKOFF", "30,2m", "ITSM_NOTIFY_RETRY_BACKOFF must be seconds"),
         ("NOTIFY_RETRY_BACKOFF", "-5", "ITSM_NOTIFY_RETRY_BACKOFF must be seconds"),
         ("MAX_ATTACHMENT_BYTES", "10MB", "ITSM_MAX_ATTACHMENT_BYTES must be a whole number"),
