@@ -3,6 +3,11 @@
 A record is bound to the machine only for the duration of one question ("what may fire?")
 or one firing, with its persisted state as `initial`; guards read plain facts and give the
 reason they refuse, so a caller can tell a person why a button is not there.
+
+Each transition also says, as data, what firing it does beyond the state: the inputs it
+takes, the clocks it starts, stops, pauses, resumes or cancels, the subject's own field
+changes, the event it emits for notifications, and whether the system may fire it when a
+deadline passes. `itsm`'s one fire path carries these out; no trigger name is written there.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from transitions import EventData, Machine, MachineError
@@ -26,6 +32,35 @@ Guard = Callable[[F], str | None]
 """Returns None when the transition may fire, else the reason (for a person) why not."""
 
 
+SYSTEM_ROLE = "system"
+"""The actor that fires a transition when a deadline passes (a timer or the sweep)."""
+
+
+class ClockAction(StrEnum):
+    """What a transition does to a subject's clocks."""
+
+    START = "start"
+    """Start the named clocks that are not running yet (their targets come from the policy)."""
+    STOP = "stop"
+    """Stop the named clocks: met, or met late when already breached."""
+    PAUSE = "pause"
+    """Pause the named clocks that are running (the time until they resume does not count)."""
+    RESUME = "resume"
+    """Resume the named clocks that are paused."""
+    REOPEN = "reopen"
+    """Run a stopped clock on from where it stopped (the time it stood still does not count)."""
+    CANCEL = "cancel"
+    """Cancel every clock still open (the named ones, or all when none is named)."""
+
+
+@dataclass(frozen=True)
+class ClockEffect:
+    action: ClockAction
+    clocks: tuple[str, ...] = ()
+    cause: str = ""
+    """Why, in the clock's timeline (e.g. "waiting for the customer")."""
+
+
 @dataclass(frozen=True)
 class Transition:
     trigger: str
@@ -34,6 +69,24 @@ class Transition:
     guards: tuple[str, ...] = ()
     when: str | None = None
     """Name of a guard that selects this transition among several with the same trigger."""
+    inputs: tuple[str, ...] = ()
+    """What the caller may give with it beyond a note (`assignee_id`, `position`, files …)."""
+    clocks: tuple[ClockEffect, ...] = ()
+    sets: tuple[str, ...] = ()
+    """Named changes to the subject's own fields, carried out by the subject's area."""
+    emits: str | None = None
+    """The notification event it raises, if any."""
+    system: bool = False
+    """Whether the system may fire it when a deadline passes."""
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    deadline: str | None = None
+    """The clock whose passing, while the subject is in this state, fires `on_deadline`."""
+    on_deadline: str | None = None
+    """The trigger the system fires then (declared `system=True`)."""
 
 
 @dataclass
@@ -55,22 +108,36 @@ class Workflow(Generic[F]):
     def __init__(
         self,
         name: str,
-        states: Sequence[str],
+        states: Sequence[str | State],
         transitions: Sequence[Transition],
         guards: Mapping[str, Guard[F]],
         roles: Mapping[str, frozenset[str]],
         role_of: Callable[[F], str],
     ) -> None:
         self.name = name
-        self.states = tuple(states)
+        declared = [s if isinstance(s, State) else State(s) for s in states]
+        self.states = tuple(s.name for s in declared)
+        self.state_decls = {s.name: s for s in declared}
         self.transitions = tuple(transitions)
         self.triggers = tuple(dict.fromkeys(t.trigger for t in transitions))
         self._guards = dict(guards)
-        self._roles = dict(roles)
+        self._roles = {
+            trigger: frozenset(who) | ({SYSTEM_ROLE} if self._system(trigger) else frozenset())
+            for trigger, who in roles.items()
+        }
         self._role_of = role_of
         unknown = {g for t in transitions for g in (*t.guards, t.when or "")} - {""} - set(guards)
         if unknown:
             raise ValueError(f"{name}: transitions name unknown guards {sorted(unknown)}")
+        for state in declared:
+            if state.on_deadline and not any(
+                t.trigger == state.on_deadline and t.system and state.name in t.sources
+                for t in transitions
+            ):
+                raise ValueError(
+                    f"{name}: state {state.name!r} fires {state.on_deadline!r} at its deadline, "
+                    "which no system transition from that state declares"
+                )
         self._lock = threading.Lock()
         self._allowed: dict[tuple[str, F], tuple[str, ...]] = {}
         self._machine = Machine(
@@ -86,6 +153,24 @@ class Workflow(Generic[F]):
                 self._condition(g) for g in ((t.when,) if t.when else ()) + t.guards
             ]
             self._machine.add_transition(t.trigger, list(t.sources), t.dest, conditions=conditions)
+
+    def _system(self, trigger: str) -> bool:
+        return any(t.system for t in self.transitions if t.trigger == trigger)
+
+    def transition(self, source: str, trigger: str, dest: str) -> Transition:
+        """The declaration that took `source` to `dest` by `trigger` (its effects)."""
+        for t in self.transitions:
+            if t.trigger == trigger and source in t.sources and t.dest == dest:
+                return t
+        raise ValueError(f"{self.name}: no transition {trigger!r} from {source!r} to {dest!r}")
+
+    def takes(self, trigger: str, name: str) -> bool:
+        """Whether `trigger` accepts the input `name` (from any of its sources)."""
+        return any(name in t.inputs for t in self.transitions if t.trigger == trigger)
+
+    def event_names(self) -> tuple[str, ...]:
+        """Every notification event the workflow's transitions emit."""
+        return tuple(dict.fromkeys(t.emits for t in self.transitions if t.emits))
 
     def _condition(self, guard_name: str) -> Callable[[EventData], bool]:
         guard = self._guards[guard_name]
@@ -164,7 +249,22 @@ class Workflow(Generic[F]):
             "name": self.name,
             "states": list(self.states),
             "transitions": [
-                {"trigger": t.trigger, "from": list(t.sources), "to": t.dest}
+                {
+                    "trigger": t.trigger,
+                    "from": list(t.sources),
+                    "to": t.dest,
+                    "inputs": list(t.inputs),
+                    "clocks": [
+                        {"action": str(e.action), "clocks": list(e.clocks)} for e in t.clocks
+                    ],
+                    "emits": t.emits,
+                    "system": t.system,
+                }
                 for t in self.transitions
             ],
+            "deadlines": {
+                s.name: {"clock": s.deadline, "fires": s.on_deadline}
+                for s in self.state_decls.values()
+                if s.on_deadline
+            },
         }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workflows.engine import Guard, Transition, Workflow
+from workflows.engine import ClockAction, ClockEffect, Guard, Transition, Workflow
 
 NEW = "new"
 ACKNOWLEDGED = "acknowledged"
@@ -66,22 +66,110 @@ def _paused_from(state: str) -> Guard[TicketFacts]:
     return guard
 
 
+# Clocks (sla_rules' metrics) and what the steps do to them.
+RESPONSE, ARRIVAL, RESTORE, RESOLUTION = "response", "arrival", "restore", "resolution"
+PAUSED_BY_CUSTOMER = (ARRIVAL, RESTORE, RESOLUTION)
+
+
+def _stops(*clocks: str, cause: str) -> ClockEffect:
+    return ClockEffect(ClockAction.STOP, clocks, cause)
+
+
+_ASSIGNS = ("assignee_id",)
+_FILES = ("files",)
+
 TRANSITIONS = (
-    Transition("acknowledge", (NEW,), ACKNOWLEDGED),
-    Transition("start_remote", (NEW, ACKNOWLEDGED), IN_PROGRESS),
-    Transition("dispatch", (NEW, ACKNOWLEDGED, IN_PROGRESS), DISPATCHED, ("assignee",)),
+    Transition(
+        "acknowledge",
+        (NEW,),
+        ACKNOWLEDGED,
+        inputs=_ASSIGNS,
+        clocks=(_stops(RESPONSE, cause="acknowledge by the engineer"),),
+        sets=("engineer_takes_it",),
+    ),
+    Transition(
+        "start_remote",
+        (NEW, ACKNOWLEDGED),
+        IN_PROGRESS,
+        inputs=_ASSIGNS,
+        clocks=(_stops(RESPONSE, cause="start_remote by the engineer"),),
+        sets=("engineer_takes_it",),
+    ),
+    Transition(
+        "dispatch",
+        (NEW, ACKNOWLEDGED, IN_PROGRESS),
+        DISPATCHED,
+        ("assignee",),
+        inputs=_ASSIGNS,
+        clocks=(
+            _stops(RESPONSE, cause="dispatch by the engineer"),
+            ClockEffect(ClockAction.START, (ARRIVAL,), "dispatched on site"),
+        ),
+        emits="ticket_dispatched",
+    ),
     Transition("depart", (DISPATCHED,), EN_ROUTE, ("assignee",)),
-    Transition("arrive", (DISPATCHED, EN_ROUTE), ON_SITE, ("assignee",)),
-    Transition("restore", (IN_PROGRESS, ON_SITE), RESTORED),
-    Transition("resolve", (IN_PROGRESS, ON_SITE, RESTORED), RESOLVED, ("note",)),
-    Transition("wait_customer", PAUSABLE_STATES, WAITING_CUSTOMER),
+    Transition(
+        "arrive",
+        (DISPATCHED, EN_ROUTE),
+        ON_SITE,
+        ("assignee",),
+        inputs=("position",),
+        clocks=(_stops(RESPONSE, ARRIVAL, cause="arrive by the engineer"),),
+    ),
+    Transition(
+        "restore",
+        (IN_PROGRESS, ON_SITE),
+        RESTORED,
+        inputs=_FILES,
+        clocks=(_stops(RESPONSE, RESTORE, cause="restore by the engineer"),),
+    ),
+    Transition(
+        "resolve",
+        (IN_PROGRESS, ON_SITE, RESTORED),
+        RESOLVED,
+        ("note",),
+        inputs=_FILES,
+        clocks=(_stops(RESPONSE, RESTORE, RESOLUTION, cause="resolved"),),
+        sets=("record_resolution",),
+        emits="ticket_resolved",
+    ),
+    Transition(
+        "wait_customer",
+        PAUSABLE_STATES,
+        WAITING_CUSTOMER,
+        clocks=(ClockEffect(ClockAction.PAUSE, PAUSED_BY_CUSTOMER, "waiting for the customer"),),
+        sets=("remember_paused_from",),
+    ),
     *(
-        Transition("resume", (WAITING_CUSTOMER,), state, when=f"paused_from_{state}")
+        Transition(
+            "resume",
+            (WAITING_CUSTOMER,),
+            state,
+            when=f"paused_from_{state}",
+            clocks=(
+                ClockEffect(
+                    ClockAction.RESUME, PAUSED_BY_CUSTOMER, "the customer answered; work resumed"
+                ),
+            ),
+            sets=("forget_paused_from",),
+        )
         for state in PAUSABLE_STATES
     ),
-    Transition("reopen", (RESOLVED,), IN_PROGRESS),
-    Transition("close", (RESOLVED,), CLOSED),
-    Transition("cancel", (NEW, ACKNOWLEDGED), CANCELLED),
+    Transition(
+        "reopen",
+        (RESOLVED,),
+        IN_PROGRESS,
+        clocks=(ClockEffect(ClockAction.REOPEN, (RESOLUTION,), "ticket reopened"),),
+        sets=("count_reopen",),
+    ),
+    Transition("close", (RESOLVED,), CLOSED, sets=("record_closed",)),
+    Transition(
+        "cancel",
+        (NEW, ACKNOWLEDGED),
+        CANCELLED,
+        clocks=(ClockEffect(ClockAction.CANCEL, (), "ticket cancelled"),),
+        sets=("record_closed",),
+    ),
 )
 
 _STAFF = frozenset({"agent", "manager", "admin"})

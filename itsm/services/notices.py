@@ -321,13 +321,9 @@ def on_ticket_opened(session: Session, ticket: Ticket, now: datetime) -> None:
         emit(session, "p1_opened", ticket, now, f"p1_opened:t{ticket.id}", known_new=True)
 
 
-_TRIGGER_EVENTS = {"dispatch": "ticket_dispatched", "resolve": "ticket_resolved"}
-
-
-def on_transition(session: Session, ticket: Ticket, trigger: str, now: datetime) -> None:
-    event = _TRIGGER_EVENTS.get(trigger)
-    if event:
-        emit(session, event, ticket, now, f"{event}:t{ticket.id}:v{ticket.version}")
+def on_step(session: Session, ticket: Ticket, event: str, now: datetime) -> None:
+    """The event a workflow step declares it emits (`Transition.emits`)."""
+    emit(session, event, ticket, now, f"{event}:t{ticket.id}:v{ticket.version}")
 
 
 def on_assigned(session: Session, ticket: Ticket, now: datetime) -> None:

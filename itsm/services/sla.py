@@ -31,18 +31,10 @@ from sla_rules.policy import (
     build_calendars,
     shipped_policy,
 )
+from workflows.engine import ClockAction, ClockEffect
 
 OPEN = ("running", "paused", "breached")
 """Statuses of a clock that has not stopped (a breached clock still waits to be met)."""
-PAUSED_BY_CUSTOMER = (Metric.ARRIVAL, Metric.RESTORE, Metric.RESOLUTION)
-STOPPED_BY = {
-    "acknowledge": (Metric.RESPONSE,),
-    "start_remote": (Metric.RESPONSE,),
-    "dispatch": (Metric.RESPONSE,),
-    "arrive": (Metric.RESPONSE, Metric.ARRIVAL),
-    "restore": (Metric.RESPONSE, Metric.RESTORE),
-    "resolve": (Metric.RESPONSE, Metric.RESTORE, Metric.RESOLUTION),
-}
 RETARGETING_FIELDS = frozenset({"priority", "category", "kind", "onsite_required"})
 
 _parsed: dict[tuple[int, int, int, datetime], Policy] = {}
@@ -368,61 +360,66 @@ def ticket_clocks(session: Session, ticket_id: int) -> list[Clock]:
     )
 
 
-def on_transition(session: Session, ticket: Ticket, trigger: str, now: datetime) -> None:
-    """Stop, pause, resume, start or cancel the ticket's clocks for a fired trigger."""
+def apply_clock_effects(
+    session: Session, ticket: Ticket, effects: Iterable[ClockEffect], now: datetime
+) -> None:
+    """Start, stop, pause, resume, reopen or cancel the ticket's clocks as a step declares."""
     policy_row = _policy_row(session, ticket)
     if policy_row is None:
         return
     clocks = {c.metric: c for c in ticket_clocks(session, ticket.id)}
     cals = _calendars(session, policy_row)
     moved: list[Clock] = []
-    if trigger == "dispatch" and Metric.ARRIVAL not in clocks:
-        arrival = _start_arrival(session, ticket, policy_row, cals, now)
-        moved += [arrival] if arrival else []
-    for metric in STOPPED_BY.get(trigger, ()):
-        if metric in clocks:
-            _stop(
-                clocks[metric],
-                now,
-                f"{trigger} by the engineer" if trigger != "resolve" else "resolved",
-            )
-    if trigger == "wait_customer":
-        for metric in PAUSED_BY_CUSTOMER:
-            if metric in clocks and clocks[metric].status == "running":
-                clocks[metric].status, clocks[metric].paused_at = "paused", now
-                _event(clocks[metric], now, "paused", "waiting for the customer")
-    elif trigger == "resume":
-        for metric in PAUSED_BY_CUSTOMER:
-            if metric in clocks and clocks[metric].status == "paused":
-                _resume(clocks[metric], cals, now, "the customer answered; work resumed")
-                moved.append(clocks[metric])
-    elif trigger == "reopen" and Metric.RESOLUTION in clocks:
-        _reopen(clocks[Metric.RESOLUTION], cals, now)
-        moved.append(clocks[Metric.RESOLUTION])
-    elif trigger == "cancel":
-        for clock_row in clocks.values():
-            if clock_row.status in OPEN:
-                clock_row.status, clock_row.cancelled_at = "cancelled", now
-                _event(clock_row, now, "cancelled", "ticket cancelled")
+    for effect in effects:
+        named = [clocks[m] for m in effect.clocks if m in clocks]
+        if effect.action == ClockAction.START:
+            for metric in effect.clocks:
+                if metric not in clocks:
+                    started = _start_on_site(session, ticket, Metric(metric), policy_row, cals, now)
+                    moved += [started] if started else []
+        elif effect.action == ClockAction.STOP:
+            for clock_row in named:
+                _stop(clock_row, now, effect.cause)
+        elif effect.action == ClockAction.PAUSE:
+            for clock_row in named:
+                if clock_row.status == "running":
+                    clock_row.status, clock_row.paused_at = "paused", now
+                    _event(clock_row, now, "paused", effect.cause)
+        elif effect.action == ClockAction.RESUME:
+            for clock_row in named:
+                if clock_row.status == "paused":
+                    _resume(clock_row, cals, now, effect.cause)
+                    moved.append(clock_row)
+        elif effect.action == ClockAction.REOPEN:
+            for clock_row in named:
+                _reopen(clock_row, cals, now, effect.cause)
+                moved.append(clock_row)
+        elif effect.action == ClockAction.CANCEL:
+            for clock_row in named if effect.clocks else list(clocks.values()):
+                if clock_row.status in OPEN:
+                    clock_row.status, clock_row.cancelled_at = "cancelled", now
+                    _event(clock_row, now, "cancelled", effect.cause)
     schedule_timers(session, moved)
 
 
-def _start_arrival(
+def _start_on_site(
     session: Session,
     ticket: Ticket,
+    metric: Metric,
     policy_row: SlaPolicy,
     cals: dict[str, BusinessCalendar],
     now: datetime,
 ) -> Clock | None:
+    """Start a clock a step starts (arrival, at dispatch): the rule is matched as on-site work."""
     facts = ticket_facts(ticket)
     rule = parse_policy(policy_row).match(TicketFacts(**{**facts.__dict__, "onsite": True}))
-    if rule is None or Metric.ARRIVAL not in rule.targets:
+    if rule is None or metric not in rule.targets:
         return None
-    target = rule.targets[Metric.ARRIVAL]
+    target = rule.targets[metric]
     started_at = ticket.reported_at if target.starts == Start.REPORTED else now
     cause = (
         f"dispatched on site; rule {rule.name}: "
-        f"arrival within {target.duration} from {target.starts}"
+        f"{metric} within {target.duration} from {target.starts}"
     )
     return _start(session, ticket, target, rule.name, cals, started_at, now, cause)
 
@@ -448,7 +445,7 @@ def _resume(clock_row: Clock, cals: dict[str, BusinessCalendar], now: datetime, 
     _event(clock_row, now, "resumed", cause, paused_seconds=int(paused.total_seconds()))
 
 
-def _reopen(clock_row: Clock, cals: dict[str, BusinessCalendar], now: datetime) -> None:
+def _reopen(clock_row: Clock, cals: dict[str, BusinessCalendar], now: datetime, cause: str) -> None:
     """Resume the resolution clock where it stopped: the time it stood still does not count."""
     if clock_row.met_at is None or clock_row.status == "cancelled":
         return
@@ -459,7 +456,7 @@ def _reopen(clock_row: Clock, cals: dict[str, BusinessCalendar], now: datetime) 
         clock_row.paused_seconds += int(stood.total_seconds())
         clock_row.status = "running"
         _schedule(clock_row, meter)
-    _event(clock_row, now, "resumed", "ticket reopened", paused_seconds=int(stood.total_seconds()))
+    _event(clock_row, now, "resumed", cause, paused_seconds=int(stood.total_seconds()))
 
 
 def retarget(session: Session, ticket: Ticket, changed: Iterable[str], now: datetime) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -91,22 +93,16 @@ def fire(
     now = clock.now()
     data: dict[str, Any] = {}
     if assignee_id is not None and assignee_id != ticket.assignee_id:
-        if trigger not in ("acknowledge", "start_remote", "dispatch"):
+        if not wf.WORKFLOW.takes(trigger, "assignee_id"):
+            takers = [t for t in wf.WORKFLOW.triggers if wf.WORKFLOW.takes(t, "assignee_id")]
             raise TransitionRefused(
-                f"an assignee can be given only with acknowledge, start_remote or dispatch, "
+                f"an assignee can be given only with {', '.join(takers[:-1])} or {takers[-1]}, "
                 f"not with {trigger}",
                 allowed=allowed_triggers(ticket, actor),
             )
         check_assignee(session, ticket.contract_id, assignee_id)
         data["assignee"] = [ticket.assignee_id, assignee_id]
         ticket.assignee_id = assignee_id
-    elif (
-        ticket.assignee_id is None
-        and actor.role == Role.ENGINEER
-        and trigger in ("acknowledge", "start_remote")
-    ):
-        data["assignee"] = [None, actor.user_id]  # an engineer who takes a ticket owns it
-        ticket.assignee_id = actor.user_id
     source = ticket.state
     try:
         target = wf.WORKFLOW.fire(source, trigger, facts_for(ticket, actor, note))
@@ -116,8 +112,10 @@ def fire(
             allowed=refused.allowed,
             state=source,
         ) from None
-    _apply(ticket, source, trigger, note, now)
-    if trigger == "arrive":
+    step = wf.WORKFLOW.transition(source, trigger, target)
+    for change in step.sets:
+        _FIELD_CHANGES[change](ticket, actor, source, note, now, data)
+    if "position" in step.inputs:
         data.update(_arrival_data(ticket, position))
     ticket.state = target
     ticket.updated_at = now
@@ -134,26 +132,69 @@ def fire(
         data=data,
     )
     session.flush()
-    sla.on_transition(session, ticket, trigger, now)
+    sla.apply_clock_effects(session, ticket, step.clocks, now)
     if "assignee" in data:
         refresh_references(session, ticket)
-        if trigger != "dispatch" and ticket.assignee_id != actor.user_id:
-            notices.on_assigned(session, ticket, now)
-    notices.on_transition(session, ticket, trigger, now)
+        if step.emits is None and ticket.assignee_id != actor.user_id:
+            notices.on_assigned(session, ticket, now)  # a step that emits tells the assignee
+    if step.emits:
+        notices.on_step(session, ticket, step.emits, now)
     return ticket
 
 
-def _apply(ticket: Ticket, source: str, trigger: str, note: str | None, now: Any) -> None:
-    """The record's own changes that go with a transition (beyond its state)."""
-    if trigger == "wait_customer":
-        ticket.paused_from = source
-    elif trigger == "resume":
-        ticket.paused_from = None
-    elif trigger == "resolve":
-        ticket.resolution = note
-        ticket.resolved_at = now
-    elif trigger == "reopen":
-        ticket.reopen_count += 1
-        ticket.resolved_at = None
-    elif trigger in ("close", "cancel"):
-        ticket.closed_at = now
+FieldChange = Callable[[Ticket, Actor, str, str | None, datetime, dict[str, Any]], None]
+
+
+def _engineer_takes_it(
+    ticket: Ticket, actor: Actor, source: str, note: str | None, now: datetime, data: dict[str, Any]
+) -> None:
+    """An engineer who takes an unassigned ticket owns it."""
+    if ticket.assignee_id is None and actor.role == Role.ENGINEER:
+        data["assignee"] = [None, actor.user_id]
+        ticket.assignee_id = actor.user_id
+
+
+def _remember_paused_from(
+    ticket: Ticket, actor: Actor, source: str, note: str | None, now: datetime, data: dict[str, Any]
+) -> None:
+    ticket.paused_from = source
+
+
+def _forget_paused_from(
+    ticket: Ticket, actor: Actor, source: str, note: str | None, now: datetime, data: dict[str, Any]
+) -> None:
+    ticket.paused_from = None
+
+
+def _record_resolution(
+    ticket: Ticket, actor: Actor, source: str, note: str | None, now: datetime, data: dict[str, Any]
+) -> None:
+    ticket.resolution = note
+    ticket.resolved_at = now
+
+
+def _count_reopen(
+    ticket: Ticket, actor: Actor, source: str, note: str | None, now: datetime, data: dict[str, Any]
+) -> None:
+    ticket.reopen_count += 1
+    ticket.resolved_at = None
+
+
+def _record_closed(
+    ticket: Ticket, actor: Actor, source: str, note: str | None, now: datetime, data: dict[str, Any]
+) -> None:
+    ticket.closed_at = now
+
+
+_FIELD_CHANGES: dict[str, FieldChange] = {
+    "engineer_takes_it": _engineer_takes_it,
+    "remember_paused_from": _remember_paused_from,
+    "forget_paused_from": _forget_paused_from,
+    "record_resolution": _record_resolution,
+    "count_reopen": _count_reopen,
+    "record_closed": _record_closed,
+}
+"""The ticket's own field changes that the workflow's transitions name in `sets`."""
+_undeclared = {c for t in wf.WORKFLOW.transitions for c in t.sets} - set(_FIELD_CHANGES)
+if _undeclared:
+    raise RuntimeError(f"ticket workflow names field changes with no function: {_undeclared}")

@@ -40,6 +40,10 @@ TRIGGERS = {
     "close": _l("Confirm the fix and close"),
     "cancel": _l("Cancel the ticket"),
 }
+TRIGGERS_WITH_OWN_FORM = ("dispatch", "arrive", "resolve")
+"""Ticket steps the ticket page gives a form of their own; the others are buttons of one form
+with an optional note."""
+
 METRICS = {
     "response": _l("Response"),
     "arrival": _l("Arrival on site"),

@@ -30,8 +30,6 @@ from workflows.ticket import OPEN_STATES
 bp = area("ticket_pages", __name__)
 
 _ID = "<int(max=2147483647):ticket_id>"
-# Triggers with a form of their own; the others are buttons of one form with an optional note.
-OWN_FORM = ("dispatch", "arrive", "resolve")
 MAX_PHOTOS = 5
 NOTIFICATIONS_SHOWN = 50
 
@@ -54,11 +52,15 @@ def show(ticket_id: int) -> Any:
         engineers, _total = directory.list_users(
             session, actor, "engineer", ticket.contract_id, None, 1, 200
         )
-    if engineers and "dispatch" not in allowed and ticket.assignee_id is None:
-        # The dispatch form names the engineer, so ask the workflow as if one were assigned.
+    if engineers and ticket.assignee_id is None:
+        # A step's form may name the engineer, so ask the workflow as if one were assigned.
         facts = replace(ticket_transitions.facts_for(ticket, actor, "(any)"), has_assignee=True)
-        if "dispatch" in ticket_workflow.WORKFLOW.allowed(ticket.state, facts):
-            allowed.append("dispatch")
+        workflow = ticket_workflow.WORKFLOW
+        allowed += [
+            t
+            for t in workflow.allowed(ticket.state, facts)
+            if t not in allowed and workflow.takes(t, "assignee_id")
+        ]
     notifications: list[Any] = []
     notifications_total = 0
     if actor.is_staff:  # the delivery log: was the caller texted, did the engineer hear?
@@ -76,7 +78,7 @@ def show(ticket_id: int) -> Any:
         comments=ticket_files.list_comments(session, actor, ticket_id),
         attachments=ticket_files.list_attachments(session, actor, ticket_id),
         allowed=allowed,
-        simple=[t for t in allowed if t not in OWN_FORM],
+        simple=[t for t in allowed if t not in labels.TRIGGERS_WITH_OWN_FORM],
         engineers=engineers,
         is_staff=actor.is_staff,
         can_assign=actor.is_staff and ticket.state in OPEN_STATES,
@@ -143,9 +145,10 @@ def step(ticket_id: int) -> Any:
             trigger,
             note=note,
             assignee_id=int(assignee) if assignee.isdigit() else None,
-            position=_position() if trigger == "arrive" else None,
+            position=_position() if ticket_workflow.WORKFLOW.takes(trigger, "position") else None,
         )
-        photos = _store_uploads(ticket) if trigger in ("resolve", "restore") else 0
+        takes_files = ticket_workflow.WORKFLOW.takes(trigger, "files")
+        photos = _store_uploads(ticket) if takes_files else 0
         step_name = labels.label(trigger, "trigger")
         message = _("%(number)s: %(step)s done.", number=ticket.number, step=step_name)
         if photos:

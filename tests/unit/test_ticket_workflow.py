@@ -105,7 +105,43 @@ def test_unknown_trigger_is_refused_with_the_allowed_ones() -> None:
 def test_workflow_is_described_as_data() -> None:
     described = wf.WORKFLOW.describe()
     assert described["states"] == list(wf.STATES)
-    assert {"trigger": "close", "from": ["resolved"], "to": "closed"} in described["transitions"]
+    close = next(t for t in described["transitions"] if t["trigger"] == "close")
+    assert (close["from"], close["to"], close["emits"], close["system"]) == (
+        ["resolved"],
+        "closed",
+        None,
+        False,
+    )
+    resolve = next(t for t in described["transitions"] if t["trigger"] == "resolve")
+    assert resolve["emits"] == "ticket_resolved"
+    assert resolve["clocks"] == [
+        {"action": "stop", "clocks": ["response", "restore", "resolution"]}
+    ]
+
+
+def test_each_step_declares_what_it_does_to_the_clocks() -> None:
+    """The clock rules the contracts are about, read from the declaration alone."""
+
+    def effects(trigger: str) -> set[tuple[str, str]]:
+        return {
+            (str(e.action), c)
+            for t in wf.WORKFLOW.transitions
+            if t.trigger == trigger
+            for e in t.clocks
+            for c in e.clocks
+        }
+
+    assert effects("acknowledge") == {("stop", "response")}
+    assert effects("dispatch") == {("stop", "response"), ("start", "arrival")}
+    assert effects("arrive") == {("stop", "response"), ("stop", "arrival")}
+    paused = {("pause", c) for c in ("arrival", "restore", "resolution")}
+    assert effects("wait_customer") == paused
+    assert effects("resume") == {("resume", c) for c in ("arrival", "restore", "resolution")}
+    assert effects("reopen") == {("reopen", "resolution")}
+    assert wf.WORKFLOW.takes("dispatch", "assignee_id")
+    assert not wf.WORKFLOW.takes("close", "assignee_id")
+    assert wf.WORKFLOW.takes("arrive", "position")
+    assert wf.WORKFLOW.event_names() == ("ticket_dispatched", "ticket_resolved")
 
 
 def test_remembered_allowed_triggers_answer_each_question_anew() -> None:
