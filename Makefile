@@ -23,8 +23,9 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	$(BIN)/itsm demo --port $(PORT)
 
-## make test: install the test dependencies (and Debian's chromium for the browser tests), run all
-test: $(VENV)/.test-installed chromium
+## make test: install the test dependencies (and Debian's chromium for the browser tests), check
+## the code (lint), run all the tests
+test: lint chromium
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 # The browser tests drive Debian's chromium through Playwright (no browser download).
@@ -47,9 +48,12 @@ catalog: $(VENV)/.test-installed
 	$(BIN)/pybabel -q update -i itsm/translations/messages.pot -d itsm/translations
 	$(BIN)/pybabel compile -d itsm/translations --statistics
 
+## make lint: ruff's rules and formatting, mypy --strict on the pure core and mypy on itsm
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
-	$(BIN)/mypy workflows sla_rules
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy --strict workflows sla_rules notifications
+	$(BIN)/mypy itsm
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

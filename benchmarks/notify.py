@@ -148,7 +148,8 @@ def _messages(db: Database, ticket: Ticket, prefix: str, count: int) -> list[int
             Notification(
                 key=f"{prefix}:{i}",
                 event="ticket_opened",
-                ticket_id=ticket.id,
+                subject_type="ticket",
+                subject_id=ticket.id,
                 contract_id=ticket.contract_id,
                 audience="reporter",
                 channel="sms",

@@ -153,7 +153,8 @@ TICKET_COLUMNS = (
     "version",
 )
 CLOCK_COLUMNS = (
-    "ticket_id",
+    "subject_type",
+    "subject_id",
     "metric",
     "status",
     "policy_id",
@@ -232,6 +233,7 @@ def load(
     def clock_rows() -> Iterator[tuple]:
         for ticket_id, reported in pairs:
             yield (
+                "ticket",
                 ticket_id,
                 "response",
                 "running",
@@ -514,7 +516,8 @@ def run(args: argparse.Namespace) -> int:
         # The naive poll: every running clock into Python, filtered there.
         columns = (
             Clock.id,
-            Clock.ticket_id,
+            Clock.subject_type,
+            Clock.subject_id,
             Clock.metric,
             Clock.due_at,
             Clock.warn_at,

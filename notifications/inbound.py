@@ -20,8 +20,14 @@ class InvalidSignature(Exception):
 
 # What wechatpy and the XML parsers raise on a forged, truncated or garbled callback.
 _UNREADABLE = (
-    WeChatException, ValueError, KeyError, TypeError, IndexError, struct.error,
-    ExpatError, ElementTree.ParseError,
+    WeChatException,
+    ValueError,
+    KeyError,
+    TypeError,
+    IndexError,
+    struct.error,
+    ExpatError,
+    ElementTree.ParseError,
 )
 
 

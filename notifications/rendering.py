@@ -46,8 +46,12 @@ ELLIPSIS = "…"
 SMS_KEYS = frozenset({"number", "institution", "title", "priority", "state", "clock", "due_at"})
 CLOCK_LABELS = {
     "zh_CN": {"response": "响应", "arrival": "到场", "restore": "恢复", "resolution": "解决"},
-    "en": {"response": "response", "arrival": "arrival", "restore": "restore",
-           "resolution": "resolution"},
+    "en": {
+        "response": "response",
+        "arrival": "arrival",
+        "restore": "restore",
+        "resolution": "resolution",
+    },
 }
 _CHANNEL_FAMILIES = {
     "sms": "sms",

@@ -52,7 +52,9 @@ class Notification(Base):
     key: Mapped[str] = mapped_column(String(200), unique=True)
     """Idempotency key (cause, recipient, channel): the same message is recorded once."""
     event: Mapped[str] = mapped_column(String(32))
-    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
+    subject_type: Mapped[str | None] = mapped_column(String(32))
+    """The kind of record the message is about (`ticket`, …), with `subject_id` its id."""
+    subject_id: Mapped[int | None] = mapped_column(Integer)
     contract_id: Mapped[int | None] = mapped_column(ForeignKey("contract.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     audience: Mapped[str] = mapped_column(String(32))
@@ -104,7 +106,13 @@ class Notification(Base):
             return text.replace(self.address, shown_secret(self.address))
         return text
 
+    @property
+    def ticket_id(self) -> int | None:
+        """The ticket the message is about, if its subject is a ticket."""
+        return self.subject_id if self.subject_type == "ticket" else None
+
     __table_args__ = (
+        Index("ix_notification_subject", "subject_type", "subject_id"),
         Index("ix_notification_provider_id", "provider_id"),
         Index(
             "ix_notification_unfinished",

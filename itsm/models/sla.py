@@ -54,18 +54,23 @@ class CalendarYear(Base):
 
 
 class Clock(Base):
-    """One SLA clock of a ticket.
+    """One clock or deadline of a subject (a ticket's response clock; later an inspection's
+    window, an escalation level's acknowledgement, a change's report date).
 
-    While it runs, `due_at = meter.add(started_at, total + paused)` where `meter` is the
-    calendar the target is measured on and `paused_seconds` the business time spent paused
-    (waiting for the customer, or resolved before a reopen); the timeline explains each move.
+    `subject_type` names the kind of record (`ticket`, …) and `subject_id` its id: clocks
+    belong to any workflow's subjects, so there is no foreign key. While it runs,
+    `due_at = meter.add(started_at, total + paused)` where `meter` is the calendar the target
+    is measured on and `paused_seconds` the business time spent paused (waiting for the
+    customer, or resolved before a reopen); the timeline explains each move.
     """
 
     __tablename__ = "sla_clock"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[int] = mapped_column(Integer)
     metric: Mapped[str] = mapped_column(String(16))
+    """The clock's name within its subject (`response`, `arrival`, …)."""
     status: Mapped[str] = mapped_column(String(16))
     policy_id: Mapped[int] = mapped_column(ForeignKey("sla_policy.id"))
     rule: Mapped[str] = mapped_column(String(100))
@@ -92,7 +97,7 @@ class Clock(Base):
     )
 
     __table_args__ = (
-        UniqueConstraint("ticket_id", "metric"),
+        UniqueConstraint("subject_type", "subject_id", "metric"),
         CheckConstraint(
             "status IN (" + ", ".join(f"'{s}'" for s in CLOCK_STATUSES) + ")", name="status"
         ),
@@ -109,6 +114,15 @@ class Clock(Base):
             sqlite_where=text("status = 'running' AND warned_at IS NULL"),
         ),
     )
+
+    @property
+    def ticket_id(self) -> int | None:
+        """The ticket this clock belongs to, if its subject is a ticket."""
+        return self.subject_id if self.subject_type == TICKET else None
+
+
+TICKET = "ticket"
+"""The subject type of tickets' clocks and notifications."""
 
 
 class ClockEvent(Base):

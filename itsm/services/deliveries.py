@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from itsm.errors import Forbidden
 from itsm.models import Notification, User
 from itsm.models.notification import DELIVERED, FAILED, PENDING, SENDING, SENT, SKIPPED
+from itsm.models.sla import TICKET
 from itsm.services import notices, tickets
 from itsm.services.access import Actor
 from notifications import DeliveryError, Message, Receipt, RetryableDeliveryError, render
@@ -47,8 +48,12 @@ class Claim:
     address: str
     lang: str
     context: dict[str, Any]
-    ticket_id: int | None
+    subject_type: str | None
+    subject_id: int | None
 
+
+SUBJECT_PAGES = {TICKET: "tickets"}
+"""Where a message's subject has its page (the link in a WeChat card), by subject type."""
 
 _TABLE = cast(Table, Notification.__table__)
 _ROW = _TABLE.c
@@ -75,7 +80,8 @@ _CLAIM = (
         _ROW.address,
         _ROW.lang,
         _ROW.context,
-        _ROW.ticket_id,
+        _ROW.subject_type,
+        _ROW.subject_id,
     )
 )
 # The claim of attempt number `claim_attempt` still stands (no sweep handed the row on).
@@ -92,14 +98,15 @@ def claim(db: Session | Connection, key: str, now: datetime, lease: timedelta) -
     ).one_or_none()
     if taken is None:
         return None
-    attempt, event, channel, address, lang, context, ticket_id = taken
-    return Claim(key, attempt, event, channel, address, lang, context, ticket_id)
+    attempt, event, channel, address, lang, context, subject_type, subject_id = taken
+    return Claim(key, attempt, event, channel, address, lang, context, subject_type, subject_id)
 
 
 def message_for(claimed: Claim, public_url: str) -> Message:
     """Render the row's text in its language for its channel (raises on a template error)."""
     base = public_url.rstrip("/")
-    link = f"{base}/tickets/{claimed.ticket_id}" if base and claimed.ticket_id else ""
+    page = SUBJECT_PAGES.get(claimed.subject_type or "")
+    link = f"{base}/{page}/{claimed.subject_id}" if base and page and claimed.subject_id else ""
     text = render(claimed.event, claimed.channel, {**claimed.context, "url": link}, claimed.lang)
     if claimed.channel == "sms":
         callback = f"{base}/hooks/twilio/status" if base else ""
@@ -187,7 +194,8 @@ def fall_back_to_sms(session: Session, row: Notification, now: datetime) -> Noti
     sms = Notification(
         key=f"{row.key}:sms-fallback",
         event=row.event,
-        ticket_id=row.ticket_id,
+        subject_type=row.subject_type,
+        subject_id=row.subject_id,
         contract_id=row.contract_id,
         user_id=row.user_id,
         audience=row.audience,
@@ -291,7 +299,9 @@ def list_notifications(
     query = select(Notification)
     if ticket_id is not None:
         tickets.get_ticket(session, actor, ticket_id)  # 404 unless the actor may see it
-        query = query.where(Notification.ticket_id == ticket_id)
+        query = query.where(
+            Notification.subject_type == TICKET, Notification.subject_id == ticket_id
+        )
     elif actor.role != "admin":
         query = query.where(Notification.contract_id.in_(actor.contract_ids))
     if status:

@@ -23,6 +23,7 @@ from itsm import outbox
 from itsm.db import column_values
 from itsm.models import Clock, Contract, ContractContact, Notification, Priority, Ticket, User
 from itsm.models.notification import PENDING, SKIPPED
+from itsm.models.sla import TICKET
 from itsm.models.types import Channel
 from itsm.services import calendars
 
@@ -245,7 +246,8 @@ def _row(
     return Notification(
         key=key,
         event=event,
-        ticket_id=ticket.id,
+        subject_type=TICKET,
+        subject_id=ticket.id,
         contract_id=ticket.contract_id,
         user_id=recipient.user_id,
         audience=recipient.audience,
@@ -344,13 +346,17 @@ def on_clocks(
     tickets = {
         t.id: t
         for t in session.scalars(
-            select(Ticket).where(Ticket.id.in_({c.ticket_id for c in clocks.values()}))
+            select(Ticket).where(
+                Ticket.id.in_({c.subject_id for c in clocks.values() if c.subject_type == TICKET})
+            )
         )
     }
     count = 0
     for event, clock_id in marked:
         clock_row = clocks[clock_id]
-        ticket = tickets[clock_row.ticket_id]
+        if clock_row.subject_type != TICKET:
+            continue
+        ticket = tickets[clock_row.subject_id]
         cause = f"{event}:c{clock_id}"
         count += len(emit(session, event, ticket, now, cause, clock_row))
     return count

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from itsm import clock, outbox
 from itsm.errors import InvalidInput, NotFound
 from itsm.models import Clock, ClockEvent, Contract, SlaPolicy, Ticket
+from itsm.models.sla import TICKET
 from itsm.services import calendars
 from itsm.services.access import Actor, contract_visible, ticket_scope
 from sla_rules.calendar import BusinessCalendar
@@ -230,7 +231,8 @@ def _clock_values(
         meter.calendar, started_at, total_seconds, 0, target.warn_fraction
     )
     return {
-        "ticket_id": ticket.id,
+        "subject_type": TICKET,
+        "subject_id": ticket.id,
         "metric": str(target.metric),
         "status": "running",
         "policy_id": ticket.sla_policy_id,
@@ -356,7 +358,11 @@ def open_clocks(session: Session, ticket: Ticket, now: datetime) -> None:
 
 def ticket_clocks(session: Session, ticket_id: int) -> list[Clock]:
     return list(
-        session.scalars(select(Clock).where(Clock.ticket_id == ticket_id).order_by(Clock.id))
+        session.scalars(
+            select(Clock)
+            .where(Clock.subject_type == TICKET, Clock.subject_id == ticket_id)
+            .order_by(Clock.id)
+        )
     )
 
 
@@ -546,7 +552,9 @@ def board(
 ) -> list[tuple[Clock, Ticket]]:
     """Open clocks, nearest due first: `at_risk` (past warning) or `breached` (not yet met)."""
     query = (
-        select(Clock, Ticket).join(Ticket, Ticket.id == Clock.ticket_id).where(ticket_scope(actor))
+        select(Clock, Ticket)
+        .join(Ticket, (Clock.subject_type == TICKET) & (Ticket.id == Clock.subject_id))
+        .where(ticket_scope(actor))
     )
     if contract is not None:
         if not contract_visible(actor, contract.id):

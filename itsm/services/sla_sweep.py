@@ -17,6 +17,7 @@ from sqlalchemy import String, bindparam, cast, func, insert, literal, null, sel
 from sqlalchemy.orm import Session
 
 from itsm.models import Clock, ClockEvent, TicketEvent
+from itsm.models.sla import TICKET
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,14 @@ def _mark_logged(
         statement = statement.where(Clock.id.in_(bindparam("ids", expanding=True)))
     marked = (
         statement.values(**values)
-        .returning(Clock.id, Clock.ticket_id, Clock.metric, instant.label("at"), Clock.due_at)
+        .returning(
+            Clock.id,
+            Clock.subject_type,
+            Clock.subject_id,
+            Clock.metric,
+            instant.label("at"),
+            Clock.due_at,
+        )
         .cte("marked")
     )
     due_text = func.to_char(
@@ -92,7 +100,7 @@ def _mark_logged(
                 "data",
             ],
             select(
-                marked.c.ticket_id,
+                marked.c.subject_id,
                 marked.c.at,
                 null(),
                 literal(f"sla_{kind}"),
@@ -103,7 +111,7 @@ def _mark_logged(
                 func.json_build_object(
                     "metric", marked.c.metric, "clock_id", marked.c.id, "due_at", due_text
                 ),
-            ),
+            ).where(marked.c.subject_type == TICKET),
         )
         .cte("ticket_events")
     )
@@ -141,7 +149,7 @@ def _sweep_portable(
         session, now, ids, Clock.warn_at, {"warned_at": Clock.warn_at}, Clock.warned_at.is_(None)
     )
     events = [("breach", row) for row in breached] + [("warning", row) for row in warned]
-    if events:
+    if any(row[1] == TICKET for _kind, row in events):
         session.execute(
             insert(TicketEvent),
             [
@@ -156,9 +164,11 @@ def _sweep_portable(
                     "note": f"{metric} clock {'breached' if kind == 'breach' else 'at risk'}",
                     "data": {"metric": metric, "clock_id": clock_id, "due_at": due_at.isoformat()},
                 }
-                for kind, (clock_id, ticket_id, metric, at, due_at) in events
+                for kind, (clock_id, subject_type, ticket_id, metric, at, due_at) in events
+                if subject_type == TICKET
             ],
         )
+    if events:
         session.execute(
             insert(ClockEvent),
             [
@@ -170,7 +180,7 @@ def _sweep_portable(
                     "due_at": due_at,
                     "data": {},
                 }
-                for kind, (clock_id, _t, _m, at, due_at) in events
+                for kind, (clock_id, _s, _i, _m, at, due_at) in events
             ],
         )
     return SweepResult([row[0] for row in warned], [row[0] for row in breached])
@@ -183,13 +193,15 @@ def _mark(
     instant: Any,
     values: dict[str, Any],
     *extra: Any,
-) -> list[tuple[int, int, str, datetime, datetime]]:
+) -> list[tuple[int, str, int, str, datetime, datetime]]:
     statement = update(Clock).where(Clock.status == "running", instant <= now, *extra)
     if ids is not None:
         statement = statement.where(Clock.id.in_(ids))
     result = session.execute(
         statement.values(**values)
-        .returning(Clock.id, Clock.ticket_id, Clock.metric, instant, Clock.due_at)
+        .returning(
+            Clock.id, Clock.subject_type, Clock.subject_id, Clock.metric, instant, Clock.due_at
+        )
         .execution_options(synchronize_session=False)
     )
     return [tuple(row) for row in result.all()]  # type: ignore[misc]

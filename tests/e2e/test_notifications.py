@@ -97,7 +97,9 @@ def test_rows_written_with_the_robot_key_in_them_show_it_masked(client, db, worl
     with db.transaction() as session:  # as rows were keyed, and errors worded, before
         row = session.scalars(
             select(Notification).where(
-                Notification.ticket_id == ticket["id"], Notification.channel == "wechat_robot"
+                Notification.subject_type == "ticket",
+                Notification.subject_id == ticket["id"],
+                Notification.channel == "wechat_robot",
             )
         ).one()
         row.key = f"p1_opened:t{ticket['id']}:v1:group:robot-key-4711:wechat_robot"
@@ -234,7 +236,13 @@ def test_emitting_the_same_cause_twice_records_nothing_new(client, db, travel) -
     with db.transaction() as session:
         from itsm.models import Clock
 
-        breached = list(session.scalars(select(Clock.id).where(Clock.ticket_id == ticket_id)))
+        breached = list(
+            session.scalars(
+                select(Clock.id).where(
+                    Clock.subject_type == "ticket", Clock.subject_id == ticket_id
+                )
+            )
+        )
         before = session.scalar(select(func.count()).select_from(Notification))
         assert notices.on_clocks(session, [], breached, at("2026-11-30T22:00:00+08:00")) == 0
         assert session.scalar(select(func.count()).select_from(Notification)) == before

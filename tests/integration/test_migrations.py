@@ -54,3 +54,53 @@ def test_ticket_numbers_continue_across_the_sequence_migration() -> None:
             serial = "INSERT INTO ticket_serial DEFAULT VALUES RETURNING id"
             assert conn.execute(text(serial)).scalar_one() == 43
         engine.dispose()
+
+
+def test_clocks_and_notifications_keep_their_ticket_across_the_subject_migration(
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    """0006 turns `ticket_id` into a (subject_type, subject_id) pair on clocks and
+    notifications; rows written before it still belong to their ticket."""
+    from sqlalchemy import create_engine
+
+    url = f"sqlite:///{tmp_path / 'subjects.sqlite3'}"
+    migrate.upgrade(url, "0005")
+    engine = create_engine(url)  # no foreign-key checks: the ticket itself is left out
+    at = "2026-12-01 08:00:00.000000"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO contract (id, code, name, customer, timezone, service_hours, "
+                "calendar, notification_settings) VALUES (1, 'C4', 'c', 'c', 'Asia/Shanghai', "
+                "'24x7', '24x7', '{}')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO sla_policy (id, contract_id, version, document, published_at) "
+                f"VALUES (1, 1, 1, '{{}}', '{at}')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO sla_clock (ticket_id, metric, status, policy_id, rule, target, "
+                "calendar, meter, starts, warn_fraction, total_seconds, paused_seconds, "
+                "started_at, due_at, warn_at) VALUES (7, 'response', 'running', 1, 'r', '10m', "
+                f"'24x7', '24x7', 'reported', 0.75, 600, 0, '{at}', '{at}', '{at}')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO notification (key, event, ticket_id, audience, channel, address, "
+                "lang, context, title, body, urgent, status, attempts, created_at, updated_at) "
+                "VALUES ('k', 'ticket_opened', 7, 'reporter', 'sms', '+8613900000000', 'zh_CN', "
+                f"'{{}}', '', '', 0, 'pending', 0, '{at}', '{at}')"
+            )
+        )
+    migrate.upgrade(url)
+    with engine.connect() as conn:
+        clock = "SELECT subject_type, subject_id, metric FROM sla_clock"
+        assert conn.execute(text(clock)).one() == ("ticket", 7, "response")
+        told = "SELECT subject_type, subject_id FROM notification"
+        assert conn.execute(text(told)).one() == ("ticket", 7)
+    engine.dispose()

@@ -105,7 +105,9 @@ def notification(app: Flask, ticket_id: int, event: str) -> Notification:
     with app.extensions["itsm.db"].sessions() as session:
         return session.scalars(
             select(Notification).where(
-                Notification.ticket_id == ticket_id, Notification.event == event
+                Notification.subject_type == "ticket",
+                Notification.subject_id == ticket_id,
+                Notification.event == event,
             )
         ).one()  # one row per idempotency key, whatever happened
 

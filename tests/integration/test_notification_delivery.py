@@ -69,7 +69,9 @@ def hooks_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> It
 
 def rows(db: Database, ticket_id: int, event: str | None = None) -> list[Notification]:
     with db.sessions() as session:
-        query = select(Notification).where(Notification.ticket_id == ticket_id)
+        query = select(Notification).where(
+            Notification.subject_type == "ticket", Notification.subject_id == ticket_id
+        )
         if event:
             query = query.where(Notification.event == event)
         return list(session.scalars(query.order_by(Notification.id)))

@@ -83,8 +83,14 @@ def test_timers_raise_warning_and_breach_on_time_once(
     publish_shipped_policy(web.test_client(), world, "C4")
     ticket_id = open_nearly_due_ticket(web, world, seconds_left=10)
     with web.extensions["itsm.db"].sessions() as session:
-        due_at = session.scalar(select(Clock.due_at).where(Clock.ticket_id == ticket_id))
-        clock_ids = session.scalars(select(Clock.id).where(Clock.ticket_id == ticket_id)).all()
+        due_at = session.scalar(
+            select(Clock.due_at).where(
+                Clock.subject_type == "ticket", Clock.subject_id == ticket_id
+            )
+        )
+        clock_ids = session.scalars(
+            select(Clock.id).where(Clock.subject_type == "ticket", Clock.subject_id == ticket_id)
+        ).all()
         timers = [
             key
             for key in session.scalars(select(OutboxMessage.key))
@@ -104,7 +110,9 @@ def test_timers_raise_warning_and_breach_on_time_once(
         stop(worker)
     assert sorted(sla_events(web, ticket_id)) == ["sla_breach", "sla_warning"]
     with web.extensions["itsm.db"].sessions() as session:
-        row = session.scalar(select(Clock).where(Clock.ticket_id == ticket_id))
+        row = session.scalar(
+            select(Clock).where(Clock.subject_type == "ticket", Clock.subject_id == ticket_id)
+        )
         assert row is not None and row.status == "breached" and row.breached_at == due_at
     run_itsm(database_url, own_redis, tmp_path, "sla", "sweep", seconds=60)
     assert sorted(sla_events(web, ticket_id)) == ["sla_breach", "sla_warning"]
