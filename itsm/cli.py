@@ -6,6 +6,7 @@ import dataclasses
 import logging
 import os
 import sys
+from typing import IO
 
 import click
 
@@ -194,7 +195,7 @@ def cron(sweep_every: int) -> None:
     scheduler.register(sla_jobs.sweep_all, "sla", interval=sweep_every)
     scheduler.register(sla_jobs.redispatch_outbox, "default", interval=30)
     scheduler.register(notification_jobs.sweep_unfinished, "notifications", interval=30)
-    scheduler.start()
+    scheduler.start()  # type: ignore[no-untyped-call]  # rq 2.12 leaves it unannotated
 
 
 @main.group()
@@ -204,7 +205,7 @@ def calendar() -> None:
 
 @calendar.command("load")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
-def calendar_load(file: click.utils.LazyFile) -> None:
+def calendar_load(file: IO[str]) -> None:
     """Load a year (or a list of years) of the working-day schedule from a JSON FILE.
 
     Format: {"year": 2027, "holidays": ["2027-01-01", ...], "workdays": ["2027-02-07", ...]}.

@@ -13,11 +13,11 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import Table, event, insert, select, update
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from itsm import clock
@@ -60,7 +60,7 @@ def add(
     add_new(session, [Message(key, kind, payload, run_at)])
 
 
-_INSERT = insert(OutboxMessage.__table__)
+_INSERT = insert(cast(Table, OutboxMessage.__table__))
 
 
 def add_new(session: Session, messages: Sequence[Message]) -> None:

@@ -119,7 +119,7 @@ class Blueprint(flask_smorest.Blueprint):
             func = self.alt_response(428, schema=ErrorSchema, description="If-Match is missing")(
                 func
             )
-            return self.doc(parameters=[header])(func)  # type: ignore[no-any-return]
+            return self.doc(parameters=[header])(func)
 
         return decorate
 
@@ -127,7 +127,7 @@ class Blueprint(flask_smorest.Blueprint):
 class Api(SmorestApi):
     ERROR_SCHEMA = ErrorSchema
 
-    def handle_http_exception(self, error: HTTPException) -> Any:  # type: ignore[override]
+    def handle_http_exception(self, error: HTTPException) -> Any:
         if not request.path.startswith(("/api/", "/hooks/")):
             return error
         data = getattr(error, "data", None) or {}

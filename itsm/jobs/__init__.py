@@ -86,7 +86,9 @@ def _schedule(q: Queue, job: Job, at: datetime, pipe: Pipeline) -> None:
     pipe.sadd(q.redis_queues_keys, q.key)
     job.set_status(JobStatus.SCHEDULED, pipeline=pipe)
     job.save(pipeline=pipe)
-    pipe.zadd(ScheduledJobRegistry(queue=q).key, {job.id: int(at.timestamp())})
+    # rq 2.12 leaves ScheduledJobRegistry.__init__ unannotated (*args, **kwargs).
+    registry = ScheduledJobRegistry(queue=q)  # type: ignore[no-untyped-call]
+    pipe.zadd(registry.key, {job.id: int(at.timestamp())})
 
 
 def rq_queued(connection: Redis) -> Queued:

@@ -1,11 +1,15 @@
 """`itsm worker`: RQ's SimpleWorker, stopped within a bound whatever it is doing.
 
 RQ's warm shutdown waits for the job in flight however long it takes (a provider that does not
-answer, a lock held elsewhere), and joins its scheduler child without a timeout; a worker
-killed outright leaves that child running. Here a SIGTERM stops the worker within
-`stop_seconds` plus one: the job in flight has `stop_seconds` to finish; then it is interrupted
-(RQ records it failed, its retry or the sweeps hand it on: every job is idempotent); a second
-later the process exits whatever it is blocked in. The scheduler child is asked to stop, killed
+answer, a lock held elsewhere), joins its scheduler child without a timeout, and at tear-down
+joins its pub/sub thread through redis-py's `stop()`, also without one: a thread that has
+read the unsubscribe reply then waits up to RQ's 60 s for a new subscription (seen under load:
+an idle worker took over 60 s to stop). A worker killed outright leaves its scheduler running.
+
+Here a SIGTERM stops the worker within `stop_seconds` plus one: the job in flight has
+`stop_seconds` to finish; then it is interrupted (RQ records it failed; its retry or the
+sweeps hand it on: every job is idempotent); a second later the process exits whatever it is
+blocked in. The pub/sub thread gets one second. The scheduler child is asked to stop, killed
 if it has not within two seconds, and dies with the worker even when the worker is SIGKILLed.
 """
 
@@ -22,6 +26,7 @@ from contextlib import suppress
 from types import FrameType
 from typing import Any
 
+from redis.exceptions import RedisError
 from rq import SimpleWorker
 
 log = logging.getLogger(__name__)
@@ -48,7 +53,7 @@ class BoundedStopWorker(SimpleWorker):
                 target=self._stop_in_time, name="stop-watchdog", daemon=True
             )
             self._watchdog.start()
-        super().request_stop(signum, frame)
+        super().request_stop(signum, frame)  # type: ignore[no-untyped-call]  # rq 2.12 untyped
 
     def _stop_in_time(self) -> None:
         time.sleep(self.stop_seconds)
@@ -71,6 +76,19 @@ class BoundedStopWorker(SimpleWorker):
             self.log.warning("Worker %s: cold shut down", self.name)
             raise SystemExit(1)
         super().request_force_stop(signum, frame)
+
+    def unsubscribe(self) -> None:
+        """RQ's, with a bounded wait: the thread's loop is told to end before the unsubscribe,
+        whose reply then wakes it; a thread still waiting after a second is left (a daemon)."""
+        thread = self.pubsub_thread
+        if thread is None or self.pubsub is None:
+            return
+        thread.stop(timeout=0)
+        with suppress(RedisError):
+            self.pubsub.unsubscribe()
+        thread.join(timeout=1)
+        if not thread.is_alive():
+            self.pubsub.close()
 
     def stop_scheduler(self) -> None:
         """Ask the scheduler child to stop; kill it if it has not within two seconds."""

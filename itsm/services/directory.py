@@ -38,9 +38,7 @@ def _query_text(q: str) -> str:
     return stripped
 
 
-def paginate(
-    session: Session, query: Select[tuple[T]], page: int, per_page: int
-) -> tuple[list[T], int]:
+def paginate(session: Session, query: Select[T], page: int, per_page: int) -> tuple[list[T], int]:
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
     return list(rows), total

@@ -13,10 +13,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from itsm import outbox
@@ -273,7 +273,7 @@ def _falls_back(recipient: Recipient, ticket: Ticket, config: Mapping[str, Any])
     )
 
 
-_TABLE = Notification.__table__
+_TABLE = cast(Table, Notification.__table__)
 
 
 def record(

@@ -9,9 +9,9 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -302,7 +302,9 @@ def _policy_row(session: Session, ticket: Ticket) -> SlaPolicy | None:
     return session.get(SlaPolicy, ticket.sla_policy_id) if ticket.sla_policy_id else None
 
 
-_INSERT_CLOCKS = insert(Clock.__table__).returning(Clock.id, sort_by_parameter_order=True)
+_INSERT_CLOCKS = insert(cast(Table, Clock.__table__)).returning(
+    Clock.id, sort_by_parameter_order=True
+)
 
 
 def open_clocks(session: Session, ticket: Ticket, now: datetime) -> None:
@@ -333,7 +335,7 @@ def open_clocks(session: Session, ticket: Ticket, now: datetime) -> None:
     ids = session.execute(_INSERT_CLOCKS, clocks).scalars().all()
     started = {"started_at": ticket.reported_at.isoformat()}
     session.execute(
-        insert(ClockEvent.__table__),
+        insert(cast(Table, ClockEvent.__table__)),
         [
             {
                 "clock_id": clock_id,

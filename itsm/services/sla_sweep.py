@@ -48,7 +48,7 @@ def _sweep_postgresql(
 @cache
 def _statement(kind: str, by_ids: bool) -> Any:
     """Built once per kind: the expression is large, and building it costs ~1 ms a call."""
-    now = bindparam("now")
+    now: Any = bindparam("now")
     if kind == "breach":
         return _mark_logged(
             now, by_ids, Clock.due_at, {"status": "breached", "breached_at": Clock.due_at}, kind
@@ -204,4 +204,4 @@ def _mark(
         )
         .execution_options(synchronize_session=False)
     )
-    return [tuple(row) for row in result.all()]  # type: ignore[misc]
+    return [tuple(row) for row in result.all()]

@@ -8,10 +8,10 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, String, and_, bindparam, false, func, insert, select
+from sqlalchemy import Select, String, Table, and_, bindparam, false, func, insert, select
 from sqlalchemy.orm import Session, aliased, defer, lazyload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -84,7 +84,7 @@ def _replay(session: Session, actor: Actor, key: str, request_hash: str) -> Tick
     return session.get_one(Ticket, record.resource_id)
 
 
-_TICKET = Ticket.__table__
+_TICKET = cast(Table, Ticket.__table__)
 _INSERT_TICKET = insert(_TICKET).returning(_TICKET.c.id, _TICKET.c.number)
 _INSERT_NUMBERED_TICKET = _INSERT_TICKET.values(
     number=bindparam("number_prefix", type_=String())
@@ -133,7 +133,7 @@ class _Context:
 
 
 @functools.lru_cache(maxsize=1024)
-def _context_query(actor: Actor, with_item: bool) -> Select[tuple[Institution, SlaPolicy, Any]]:
+def _context_query(actor: Actor, with_item: bool) -> Select[Institution, SlaPolicy, Any]:
     """The query of `_context` for this actor (built once: building it costs more than running
     it), with the institution's and the system's ids as parameters."""
     version = aliased(SlaPolicy)
@@ -308,7 +308,7 @@ def create_ticket(
     set_committed_value(ticket, "configuration_item", item)
     set_committed_value(ticket, "assignee", assignee)
     session.execute(
-        insert(TicketEvent.__table__),
+        insert(cast(Table, TicketEvent.__table__)),
         [_event_row(ticket, actor, "created", now, to_state=ticket.state)],
     )
     sla.open_clocks(session, ticket, now)
@@ -417,7 +417,7 @@ class TicketFilter:
     q: str | None = None
 
 
-def _filtered(actor: Actor, f: TicketFilter) -> Select[tuple[Ticket]]:
+def _filtered(actor: Actor, f: TicketFilter) -> Select[Ticket]:
     query = select(Ticket).where(ticket_scope(actor))
     if f.state:
         query = query.where(Ticket.state.in_(f.state))

@@ -49,7 +49,8 @@ def _load_user_and_check_csrf() -> None:
 
 
 def current_user() -> User | None:
-    return g.get("user")
+    user: User | None = g.get("user")
+    return user
 
 
 def current_actor() -> Actor:

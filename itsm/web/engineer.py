@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from flask import render_template
 
 from itsm import clock
 from itsm.api.base import db_session
-from itsm.models import Role
+from itsm.models import Role, Ticket
 from itsm.services import sla
 from itsm.services import tickets as ticket_service
 from itsm.web.common import area, current_actor, signed_in
@@ -17,6 +17,14 @@ from workflows.ticket import OPEN_STATES, RESOLVED
 
 bp = area("engineer", __name__)
 FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+
+
+class Card(TypedDict):
+    """One assigned ticket on the page: its clocks and when the nearest open one is due."""
+
+    ticket: Ticket
+    clocks: list[sla.ClockView]
+    due: datetime
 
 
 @bp.get("/my")
@@ -27,7 +35,7 @@ def my_work() -> Any:
         state=tuple(sorted(OPEN_STATES | {RESOLVED})), assignee_id=actor.user_id
     )
     tickets, _total = ticket_service.list_tickets(session, actor, flt, 1, 100)
-    cards = []
+    cards: list[Card] = []
     for ticket in tickets:
         clocks = sla.clocks_of_ticket(session, ticket, now)
         due = min(
