@@ -144,16 +144,13 @@ def sla() -> None:
 
 @sla.command("sweep")
 def sla_sweep() -> None:
-    """Mark every clock whose warning or due time has passed (each event is raised once)."""
-    from itsm import clock
-    from itsm.services import notices
-    from itsm.services.sla_sweep import sweep
+    """Mark every clock whose warning or due time has passed (each event is raised once), and
+    fire the triggers of the deadlines among them."""
+    from itsm import clock, workflow_runner
 
     database = _database(_settings())
     with database.transaction() as session:
-        now = clock.now()
-        result = sweep(session, now)
-        notices.on_clocks(session, result.warned, result.breached, now)
+        result = workflow_runner.pass_instants(session, clock.now())
     click.echo(f"warned {len(result.warned)} clocks, breached {len(result.breached)}")
 
 

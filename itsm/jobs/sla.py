@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from itsm import clock, outbox
+from itsm import clock, outbox, workflow_runner
 from itsm.jobs import rq_enqueuer, rq_queued
 from itsm.jobs.runtime import database, redis
-from itsm.services import notices, sla_sweep
 
 REDISPATCH_AFTER = timedelta(seconds=10)
 """Rows younger than this may still be on their way to the queue after their commit."""
@@ -17,11 +16,11 @@ REDISPATCH_MAX_BATCHES = 40
 
 
 def fire_timer(clock_id: int) -> dict[str, list[int]]:
-    """A clock's warn or due instant has come: mark it (once, whoever else does too)."""
+    """A clock's warn or due instant has come: mark it (once, whoever else does too), and
+    fire the trigger its subject's state declares for a deadline."""
     with database().transaction() as session:
         now = clock.now()
-        result = sla_sweep.sweep(session, now, [clock_id])
-        notices.on_clocks(session, result.warned, result.breached, now)
+        result = workflow_runner.pass_instants(session, now, [clock_id])
     return {"warned": result.warned, "breached": result.breached}
 
 
@@ -29,8 +28,7 @@ def sweep_all() -> dict[str, int]:
     """The safety net: clocks whose instant passed without their timer (lost job, flush)."""
     with database().transaction() as session:
         now = clock.now()
-        result = sla_sweep.sweep(session, now)
-        notices.on_clocks(session, result.warned, result.breached, now)
+        result = workflow_runner.pass_instants(session, now)
     return {"warned": len(result.warned), "breached": len(result.breached)}
 
 

@@ -72,7 +72,8 @@ class Clock(Base):
     metric: Mapped[str] = mapped_column(String(16))
     """The clock's name within its subject (`response`, `arrival`, …)."""
     status: Mapped[str] = mapped_column(String(16))
-    policy_id: Mapped[int] = mapped_column(ForeignKey("sla_policy.id"))
+    policy_id: Mapped[int | None] = mapped_column(ForeignKey("sla_policy.id"))
+    """The SLA policy version that set it; None for a workflow's deadline (no policy)."""
     rule: Mapped[str] = mapped_column(String(100))
     target: Mapped[str] = mapped_column(String(32))
     """The duration as written in the policy, e.g. "4bh" or "2wd"."""

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -19,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from itsm.db import Base
 from itsm.models.contract import ConfigurationItem, Contract, Institution
+from itsm.models.events import EventRecord
 from itsm.models.types import (
     BugClass,
     Category,
@@ -105,21 +104,13 @@ class Ticket(Base):
         return f'"{self.id}-{self.version}"'
 
 
-class TicketEvent(Base):
+class TicketEvent(EventRecord, Base):
     """An immutable line of a ticket's history: who did what, when, from which state to which."""
 
     __tablename__ = "ticket_event"
+    subject_key = "ticket_id"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
-    at: Mapped[datetime]
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    kind: Mapped[str] = mapped_column(String(32))
-    trigger: Mapped[str | None] = mapped_column(String(32))
-    from_state: Mapped[str | None] = mapped_column(String(32))
-    to_state: Mapped[str | None] = mapped_column(String(32))
-    note: Mapped[str | None] = mapped_column(String(10_000))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     actor: Mapped[User | None] = relationship(lazy="joined")
 

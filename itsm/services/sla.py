@@ -211,7 +211,7 @@ def _schedule(clock_row: Clock, meter: BusinessCalendar) -> None:
     )
 
 
-def _event(clock_row: Clock, at: datetime, kind: str, cause: str, **data: Any) -> None:
+def log_clock_event(clock_row: Clock, at: datetime, kind: str, cause: str, **data: Any) -> None:
     clock_row.events.append(
         ClockEvent(at=at, kind=kind, cause=cause, due_at=clock_row.due_at, data=data)
     )
@@ -261,7 +261,7 @@ def _start(
     cause: str,
 ) -> Clock:
     clock_row = Clock(**_clock_values(ticket, target, rule, cals, started_at), events=[])
-    _event(clock_row, now, "started", cause, started_at=started_at.isoformat())
+    log_clock_event(clock_row, now, "started", cause, started_at=started_at.isoformat())
     session.add(clock_row)
     return clock_row
 
@@ -387,12 +387,12 @@ def apply_clock_effects(
                     moved += [started] if started else []
         elif effect.action == ClockAction.STOP:
             for clock_row in named:
-                _stop(clock_row, now, effect.cause)
+                stop_clock(clock_row, now, effect.cause)
         elif effect.action == ClockAction.PAUSE:
             for clock_row in named:
                 if clock_row.status == "running":
                     clock_row.status, clock_row.paused_at = "paused", now
-                    _event(clock_row, now, "paused", effect.cause)
+                    log_clock_event(clock_row, now, "paused", effect.cause)
         elif effect.action == ClockAction.RESUME:
             for clock_row in named:
                 if clock_row.status == "paused":
@@ -404,9 +404,7 @@ def apply_clock_effects(
                 moved.append(clock_row)
         elif effect.action == ClockAction.CANCEL:
             for clock_row in named if effect.clocks else list(clocks.values()):
-                if clock_row.status in OPEN:
-                    clock_row.status, clock_row.cancelled_at = "cancelled", now
-                    _event(clock_row, now, "cancelled", effect.cause)
+                cancel_clock(clock_row, now, effect.cause)
     schedule_timers(session, moved)
 
 
@@ -432,7 +430,15 @@ def _start_on_site(
     return _start(session, ticket, target, rule.name, cals, started_at, now, cause)
 
 
-def _stop(clock_row: Clock, now: datetime, cause: str) -> None:
+def cancel_clock(clock_row: Clock, now: datetime, cause: str) -> None:
+    """Cancel a clock that has not stopped (a cancelled ticket, a target that no longer
+    applies, a deadline its subject no longer faces)."""
+    if clock_row.status in OPEN:
+        clock_row.status, clock_row.cancelled_at = "cancelled", now
+        log_clock_event(clock_row, now, "cancelled", cause)
+
+
+def stop_clock(clock_row: Clock, now: datetime, cause: str) -> None:
     if clock_row.status in ("running", "paused", "breached") and clock_row.met_at is None:
         if clock_row.status == "paused":
             clock_row.paused_at = None
@@ -440,7 +446,7 @@ def _stop(clock_row: Clock, now: datetime, cause: str) -> None:
             clock_row.status = "met"
         clock_row.met_at = now
         late = clock_row.breached_at is not None
-        _event(clock_row, now, "met", cause + (" (after the breach)" if late else ""))
+        log_clock_event(clock_row, now, "met", cause + (" (after the breach)" if late else ""))
 
 
 def _resume(clock_row: Clock, cals: dict[str, BusinessCalendar], now: datetime, cause: str) -> None:
@@ -450,7 +456,7 @@ def _resume(clock_row: Clock, cals: dict[str, BusinessCalendar], now: datetime, 
     clock_row.paused_seconds += int(paused.total_seconds())
     clock_row.status, clock_row.paused_at = "running", None
     _schedule(clock_row, meter)
-    _event(clock_row, now, "resumed", cause, paused_seconds=int(paused.total_seconds()))
+    log_clock_event(clock_row, now, "resumed", cause, paused_seconds=int(paused.total_seconds()))
 
 
 def _reopen(clock_row: Clock, cals: dict[str, BusinessCalendar], now: datetime, cause: str) -> None:
@@ -464,7 +470,7 @@ def _reopen(clock_row: Clock, cals: dict[str, BusinessCalendar], now: datetime, 
         clock_row.paused_seconds += int(stood.total_seconds())
         clock_row.status = "running"
         _schedule(clock_row, meter)
-    _event(clock_row, now, "resumed", cause, paused_seconds=int(stood.total_seconds()))
+    log_clock_event(clock_row, now, "resumed", cause, paused_seconds=int(stood.total_seconds()))
 
 
 def retarget(session: Session, ticket: Ticket, changed: Iterable[str], now: datetime) -> None:
@@ -484,8 +490,7 @@ def retarget(session: Session, ticket: Ticket, changed: Iterable[str], now: date
             continue
         target = rule.targets.get(Metric(clock_row.metric)) if rule else None
         if rule is None or target is None:
-            clock_row.status, clock_row.cancelled_at = "cancelled", now
-            _event(clock_row, now, "cancelled", "no target under the new priority/category")
+            cancel_clock(clock_row, now, "no target under the new priority/category")
             continue
         meter = _meter(target, cals)
         before = (clock_row.target, clock_row.due_at)
@@ -499,7 +504,9 @@ def retarget(session: Session, ticket: Ticket, changed: Iterable[str], now: date
                 f"re-targeted from the start: rule {clock_row.rule}, "
                 f"{before[0]} → {clock_row.target}"
             )
-            _event(clock_row, now, "retargeted", cause, previous_due_at=before[1].isoformat())
+            log_clock_event(
+                clock_row, now, "retargeted", cause, previous_due_at=before[1].isoformat()
+            )
             if clock_row.warned_at and clock_row.warn_at > now:
                 clock_row.warned_at = None
             moved.append(clock_row)

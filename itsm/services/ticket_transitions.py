@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from itsm import clock
-from itsm.errors import TransitionRefused
+from itsm import workflow_runner
+from itsm.errors import NotFound, TransitionRefused
 from itsm.models import Role, Ticket
+from itsm.models.sla import TICKET
 from itsm.services import notices, sla
 from itsm.services.access import Actor
-from itsm.services.tickets import (
-    check_assignee,
-    check_version,
-    get_ticket,
-    record_event,
-    refresh_references,
-)
+from itsm.services.tickets import check_assignee, get_ticket, record_event, refresh_references
+from itsm.workflow_runner import Step
 from workflows import ticket as wf
-from workflows.errors import TriggerRefused
+from workflows.engine import SYSTEM_ROLE
 
 
 @dataclass(frozen=True)
@@ -35,9 +30,9 @@ class Position:
     accuracy_m: float | None = None
 
 
-def facts_for(ticket: Ticket, actor: Actor, note: str | None = None) -> wf.TicketFacts:
+def facts_for(ticket: Ticket, actor: Actor | None, note: str | None = None) -> wf.TicketFacts:
     return wf.TicketFacts(
-        actor_role=str(actor.role),
+        actor_role=str(actor.role) if actor else SYSTEM_ROLE,
         has_assignee=ticket.assignee_id is not None,
         note=note,
         paused_from=ticket.paused_from,
@@ -88,113 +83,122 @@ def fire(
     position: Position | None = None,
 ) -> Ticket:
     """Fire `trigger` on the ticket for `actor`, recording the event; refused with a reason."""
-    ticket = get_ticket(session, actor, ticket_id)
-    check_version(ticket, expected_version)
-    now = clock.now()
-    data: dict[str, Any] = {}
+    inputs = {"assignee_id": assignee_id, "position": position}
+    return workflow_runner.fire(
+        session, KIND, actor, ticket_id, expected_version, trigger, note, inputs
+    )
+
+
+def _load(session: Session, actor: Actor | None, ticket_id: int) -> Ticket:
+    if actor is not None:
+        return get_ticket(session, actor, ticket_id)
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound(f"ticket {ticket_id} not found")
+    return ticket
+
+
+def _prepare(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor | None,
+    trigger: str,
+    inputs: Mapping[str, Any],
+    data: dict[str, Any],
+) -> None:
+    """An assignee given with a step that takes one (checked against the contract), and the
+    device's position with a step that records it."""
+    assignee_id = inputs.get("assignee_id")
     if assignee_id is not None and assignee_id != ticket.assignee_id:
         if not wf.WORKFLOW.takes(trigger, "assignee_id"):
             takers = [t for t in wf.WORKFLOW.triggers if wf.WORKFLOW.takes(t, "assignee_id")]
             raise TransitionRefused(
                 f"an assignee can be given only with {', '.join(takers[:-1])} or {takers[-1]}, "
                 f"not with {trigger}",
-                allowed=allowed_triggers(ticket, actor),
+                allowed=allowed_triggers(ticket, actor) if actor else [],
             )
         check_assignee(session, ticket.contract_id, assignee_id)
         data["assignee"] = [ticket.assignee_id, assignee_id]
         ticket.assignee_id = assignee_id
-    source = ticket.state
-    try:
-        target = wf.WORKFLOW.fire(source, trigger, facts_for(ticket, actor, note))
-    except TriggerRefused as refused:
-        raise TransitionRefused(
-            f"cannot {trigger} ticket {ticket.number}: {refused.reason}",
-            allowed=refused.allowed,
-            state=source,
-        ) from None
-    step = wf.WORKFLOW.transition(source, trigger, target)
-    for change in step.sets:
-        _FIELD_CHANGES[change](ticket, actor, source, note, now, data)
-    if "position" in step.inputs:
-        data.update(_arrival_data(ticket, position))
-    ticket.state = target
-    ticket.updated_at = now
+    if wf.WORKFLOW.takes(trigger, "position"):
+        data["position_given"] = inputs.get("position")
+
+
+def _record(session: Session, ticket: Ticket, step: Step) -> None:
+    data = dict(step.data)
+    if "position_given" in data:
+        data.update(_arrival_data(ticket, data.pop("position_given")))
     record_event(
         session,
         ticket,
-        actor,
+        step.actor,
         "transition",
-        at=now,
-        trigger=trigger,
-        from_state=source,
-        to_state=target,
-        note=note,
+        at=step.now,
+        trigger=step.trigger,
+        from_state=step.source,
+        to_state=step.target,
+        note=step.note,
         data=data,
     )
-    session.flush()
-    sla.apply_clock_effects(session, ticket, step.clocks, now)
-    if "assignee" in data:
+
+
+def _after(session: Session, ticket: Ticket, step: Step) -> None:
+    """A new assignee's references, and word to them unless the step's own event tells them."""
+    if "assignee" in step.data:
         refresh_references(session, ticket)
-        if step.emits is None and ticket.assignee_id != actor.user_id:
-            notices.on_assigned(session, ticket, now)  # a step that emits tells the assignee
-    if step.emits:
-        notices.on_step(session, ticket, step.emits, now)
-    return ticket
+        actor_id = step.actor.user_id if step.actor else None
+        if step.transition.emits is None and ticket.assignee_id != actor_id:
+            notices.on_assigned(session, ticket, step.now)
 
 
-FieldChange = Callable[[Ticket, Actor, str, str | None, datetime, dict[str, Any]], None]
-
-
-def _engineer_takes_it(
-    ticket: Ticket, actor: Actor, source: str, note: str | None, now: datetime, data: dict[str, Any]
-) -> None:
+def _engineer_takes_it(ticket: Ticket, step: Step) -> None:
     """An engineer who takes an unassigned ticket owns it."""
-    if ticket.assignee_id is None and actor.role == Role.ENGINEER:
-        data["assignee"] = [None, actor.user_id]
-        ticket.assignee_id = actor.user_id
+    if ticket.assignee_id is None and step.actor and step.actor.role == Role.ENGINEER:
+        step.data["assignee"] = [None, step.actor.user_id]
+        ticket.assignee_id = step.actor.user_id
 
 
-def _remember_paused_from(
-    ticket: Ticket, actor: Actor, source: str, note: str | None, now: datetime, data: dict[str, Any]
-) -> None:
-    ticket.paused_from = source
+def _remember_paused_from(ticket: Ticket, step: Step) -> None:
+    ticket.paused_from = step.source
 
 
-def _forget_paused_from(
-    ticket: Ticket, actor: Actor, source: str, note: str | None, now: datetime, data: dict[str, Any]
-) -> None:
+def _forget_paused_from(ticket: Ticket, step: Step) -> None:
     ticket.paused_from = None
 
 
-def _record_resolution(
-    ticket: Ticket, actor: Actor, source: str, note: str | None, now: datetime, data: dict[str, Any]
-) -> None:
-    ticket.resolution = note
-    ticket.resolved_at = now
+def _record_resolution(ticket: Ticket, step: Step) -> None:
+    ticket.resolution = step.note
+    ticket.resolved_at = step.now
 
 
-def _count_reopen(
-    ticket: Ticket, actor: Actor, source: str, note: str | None, now: datetime, data: dict[str, Any]
-) -> None:
+def _count_reopen(ticket: Ticket, step: Step) -> None:
     ticket.reopen_count += 1
     ticket.resolved_at = None
 
 
-def _record_closed(
-    ticket: Ticket, actor: Actor, source: str, note: str | None, now: datetime, data: dict[str, Any]
-) -> None:
-    ticket.closed_at = now
+def _record_closed(ticket: Ticket, step: Step) -> None:
+    ticket.closed_at = step.now
 
 
-_FIELD_CHANGES: dict[str, FieldChange] = {
-    "engineer_takes_it": _engineer_takes_it,
-    "remember_paused_from": _remember_paused_from,
-    "forget_paused_from": _forget_paused_from,
-    "record_resolution": _record_resolution,
-    "count_reopen": _count_reopen,
-    "record_closed": _record_closed,
-}
-"""The ticket's own field changes that the workflow's transitions name in `sets`."""
-_undeclared = {c for t in wf.WORKFLOW.transitions for c in t.sets} - set(_FIELD_CHANGES)
-if _undeclared:
-    raise RuntimeError(f"ticket workflow names field changes with no function: {_undeclared}")
+KIND: workflow_runner.SubjectKind[Ticket, wf.TicketFacts] = workflow_runner.SubjectKind(
+    name=TICKET,
+    workflow=wf.WORKFLOW,
+    load=_load,
+    facts=facts_for,
+    title=lambda ticket: f"ticket {ticket.number}",
+    record_event=_record,
+    apply_clocks=sla.apply_clock_effects,
+    emit=notices.on_step,
+    field_changes={
+        "engineer_takes_it": _engineer_takes_it,
+        "remember_paused_from": _remember_paused_from,
+        "forget_paused_from": _forget_paused_from,
+        "record_resolution": _record_resolution,
+        "count_reopen": _count_reopen,
+        "record_closed": _record_closed,
+    },
+    prepare=_prepare,
+    after=_after,
+)
+"""The ticket workflow on the one fire path; the ticket's own field changes are named in
+its transitions' `sets`."""

@@ -29,6 +29,7 @@ from itsm.models import (
     TicketEvent,
     TicketSerial,
     User,
+    events,
 )
 from itsm.services import notices, sla
 from itsm.services.access import Actor, institution_scope, ticket_scope
@@ -230,19 +231,19 @@ def record_event(
     note: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> TicketEvent:
-    event = TicketEvent(
-        ticket_id=ticket.id,
+    return events.record_event(
+        session,
+        TicketEvent,
+        ticket.id,
+        actor.user_id if actor else None,
+        kind,
         at=at,
-        actor_id=actor.user_id if actor else None,
-        kind=kind,
         trigger=trigger,
         from_state=from_state,
         to_state=to_state,
         note=note,
-        data=data or {},
+        data=data,
     )
-    session.add(event)
-    return event
 
 
 def _event_row(

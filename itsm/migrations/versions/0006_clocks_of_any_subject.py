@@ -1,4 +1,5 @@
-"""clocks and notifications belong to a subject (subject_type, subject_id), not only to a ticket
+"""clocks and notifications belong to a subject (subject_type, subject_id), not only to a
+ticket; a workflow's deadline is a clock with no SLA policy
 
 Revision ID: 0006
 Revises: 0005
@@ -25,6 +26,7 @@ def upgrade() -> None:
     with op.batch_alter_table("sla_clock", schema=None) as batch_op:
         batch_op.alter_column("subject_type", server_default=None)
         batch_op.alter_column("subject_id", existing_type=sa.Integer(), nullable=False)
+        batch_op.alter_column("policy_id", existing_type=sa.Integer(), nullable=True)
         batch_op.drop_constraint("uq_sla_clock_ticket_id_metric", type_="unique")
         batch_op.drop_index("ix_sla_clock_ticket_id")
         batch_op.drop_constraint("fk_sla_clock_ticket_id_ticket", type_="foreignkey")
@@ -65,13 +67,14 @@ def downgrade() -> None:
         "DELETE FROM sla_clock_event WHERE clock_id IN "
         "(SELECT id FROM sla_clock WHERE subject_type <> 'ticket')"
     )
-    op.execute("DELETE FROM sla_clock WHERE subject_type <> 'ticket'")
+    op.execute("DELETE FROM sla_clock WHERE subject_type <> 'ticket' OR policy_id IS NULL")
     with op.batch_alter_table("sla_clock", schema=None) as batch_op:
         batch_op.add_column(sa.Column("ticket_id", sa.Integer(), nullable=True))
     op.execute("UPDATE sla_clock SET ticket_id = subject_id")
     with op.batch_alter_table("sla_clock", schema=None) as batch_op:
         batch_op.drop_constraint("uq_sla_clock_subject_type_subject_id_metric", type_="unique")
         batch_op.alter_column("ticket_id", existing_type=sa.Integer(), nullable=False)
+        batch_op.alter_column("policy_id", existing_type=sa.Integer(), nullable=False)
         batch_op.create_foreign_key(
             "fk_sla_clock_ticket_id_ticket", "ticket", ["ticket_id"], ["id"]
         )
