@@ -294,7 +294,8 @@ def schedule_timers(session: Session, clocks: Iterable[Clock]) -> None:
     for c in clocks:
         if c.status != "running":
             continue
-        for timer in _timers(c.id, c.due_at, c.warn_at if c.warned_at is None else None):
+        warns = c.warned_at is None and c.warn_at < c.due_at  # a deadline has no warning
+        for timer in _timers(c.id, c.due_at, c.warn_at if warns else None):
             outbox.add(session, timer.key, timer.kind, timer.payload, timer.run_at)
 
 
