@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint clean chromium catalog
+.PHONY: demo test lint clean chromium catalog bench-smoke
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,14 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict workflows sla_rules notifications
 	$(BIN)/mypy itsm
+
+## make bench-smoke: every benchmark with tiny counts, so that they keep working (PostgreSQL)
+bench-smoke: $(VENV)/.test-installed
+	$(BIN)/python benchmarks/calendar_add.py 2000
+	$(BIN)/python benchmarks/sla_sweep.py --clocks 200 --due 20 --repeat 1 --orm-repeat 1
+	$(BIN)/python benchmarks/notify.py --messages 20 --workers 1 --repeat 1
+	$(BIN)/python benchmarks/ticket_create.py --seconds 1 --warmup 0.5 --workers 1 \
+	  --clients 2 --sla C1 --smoke
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

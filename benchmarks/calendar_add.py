@@ -1,8 +1,9 @@
-"""How fast is business-time arithmetic on cn-5x8? Run: python benchmarks/calendar_add.py
+"""How fast is business-time arithmetic on cn-5x8? Run: python benchmarks/calendar_add.py [N]
 
 Measures BusinessCalendar.add and .between for seeded random starts in 2025–2026 and durations
 up to 30 working days, beside a naive day-walking add and the brute-force minute walk (on
-smaller samples), checks that all three agree, and prints calls per second and ratios.
+smaller samples), checks that all three agree, and prints calls per second and ratios. N is
+the sample size (default 200,000; the naive and oracle samples scale with it).
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def rate(
     return len(sample) / best
 
 
-def main() -> None:
+def main(samples: int = 200_000) -> None:
     logging.basicConfig(level=logging.WARNING, format="  (log) %(message)s")
     rng = random.Random(SEED)
     began = clock.perf_counter()
@@ -98,9 +99,9 @@ def main() -> None:
     for year in (2026, 2027):  # a 30-working-day add from late 2026 ends in 2027 (fallback)
         cal.add(datetime(year, 1, 2, tzinfo=SHANGHAI), MINUTE)
 
-    fast_sample = cases(rng, 200_000)
-    walk_sample = fast_sample[:5_000]
-    oracle_sample = cases(rng, 20, whole_minutes=True)
+    fast_sample = cases(rng, samples)
+    walk_sample = fast_sample[: max(samples // 40, 1)]
+    oracle_sample = cases(rng, max(samples // 10_000, 1), whole_minutes=True)
     between_sample = [(a, a + 2 * d) for a, d in fast_sample]
 
     add_rate = rate(cal.add, fast_sample, 3)
@@ -134,4 +135,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200_000)

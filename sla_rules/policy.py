@@ -26,6 +26,7 @@ from sla_rules.calendar import BusinessCalendar, always, cn_5x8
 from sla_rules.durations import Duration
 from sla_rules.errors import InvalidCalendar, InvalidDuration, InvalidPolicy
 from sla_rules.schedule import ScheduleBook
+from sla_rules.vocabulary import Category, DistrictTier, InstitutionKind, Priority, TicketKind
 
 
 class Metric(StrEnum):
@@ -44,20 +45,18 @@ BUILTIN_CALENDARS = ("24x7", "cn-5x8")
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_WARN_FRACTION = 0.75
 DAYS = ("cn", "always")
+
+
+def _values(words: type[StrEnum]) -> tuple[str, ...]:
+    return tuple(word.value for word in words)
+
+
 CONDITIONS: dict[str, tuple[Any, ...]] = {
-    "kind": ("incident", "request", "consultation"),
-    "priority": ("P1", "P2", "P3", "P4"),
-    "category": ("software", "hardware", "network", "database", "data", "training", "other"),
-    "institution_kind": (
-        "commission",
-        "qc_center",
-        "community_center",
-        "community_station",
-        "clinic",
-        "hospital",
-        "other",
-    ),
-    "district_tier": ("urban", "near_suburb", "far_suburb"),
+    "kind": _values(TicketKind),
+    "priority": _values(Priority),
+    "category": _values(Category),
+    "institution_kind": _values(InstitutionKind),
+    "district_tier": _values(DistrictTier),
     "onsite": (True, False),
 }
 

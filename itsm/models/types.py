@@ -8,6 +8,28 @@ from typing import Annotated
 from sqlalchemy import Enum, String
 from sqlalchemy.orm import mapped_column
 
+from sla_rules.vocabulary import (
+    BugClass,
+    Category,
+    Channel,
+    DistrictTier,
+    InstitutionKind,
+    Priority,
+    TicketKind,
+)
+
+__all__ = [
+    "BugClass",
+    "Category",
+    "Channel",
+    "DistrictTier",
+    "InstitutionKind",
+    "Priority",
+    "Role",
+    "TicketKind",
+    "enum_column",
+]
+
 
 class Role(enum.StrEnum):
     AGENT = "agent"
@@ -15,62 +37,6 @@ class Role(enum.StrEnum):
     REQUESTER = "requester"
     MANAGER = "manager"
     ADMIN = "admin"
-
-
-class DistrictTier(enum.StrEnum):
-    URBAN = "urban"
-    NEAR_SUBURB = "near_suburb"
-    FAR_SUBURB = "far_suburb"
-
-
-class InstitutionKind(enum.StrEnum):
-    COMMISSION = "commission"
-    QC_CENTER = "qc_center"
-    COMMUNITY_CENTER = "community_center"
-    COMMUNITY_STATION = "community_station"
-    CLINIC = "clinic"
-    HOSPITAL = "hospital"
-    OTHER = "other"
-
-
-class TicketKind(enum.StrEnum):
-    INCIDENT = "incident"
-    REQUEST = "request"
-    CONSULTATION = "consultation"
-
-
-class Priority(enum.StrEnum):
-    P1 = "P1"
-    P2 = "P2"
-    P3 = "P3"
-    P4 = "P4"
-
-
-class BugClass(enum.StrEnum):
-    """Software defect classes of C3-2 (严重 / 普通 / 轻微)."""
-
-    SEVERE = "severe"
-    NORMAL = "normal"
-    MINOR = "minor"
-
-
-class Category(enum.StrEnum):
-    SOFTWARE = "software"
-    HARDWARE = "hardware"
-    NETWORK = "network"
-    DATABASE = "database"
-    DATA = "data"
-    TRAINING = "training"
-    OTHER = "other"
-
-
-class Channel(enum.StrEnum):
-    PHONE = "phone"
-    WEB = "web"
-    WECHAT = "wechat"
-    MOBILE = "mobile"
-    EMAIL = "email"
-    MONITORING = "monitoring"
 
 
 def enum_column(enum_class: type[enum.StrEnum], name: str) -> Enum:

@@ -1,16 +1,18 @@
 """Who is told what: notification rows and their jobs, written with the event that causes them.
 
-Each event has audiences (the ticket's reporter, its engineer, the contract's on-duty engineer,
-supervisor, project manager, its WeChat group); each audience resolves to people and each person
-to one channel: WeChat Work when they have an id, else SMS to a mobile number, else a row that
-records why nobody was told. Messages that are not urgent wait for the contract's next working
-period (quiet hours). The text is rendered when sent, from the facts kept in `context`.
+Each event has audiences: the record's own people (a ticket's reporter and engineer), and the
+contract's on-duty engineer, supervisor, project manager and WeChat group. Each audience
+resolves to people, and each person to one channel: WeChat Work when they have an id, else
+SMS to a mobile number, else a row that records why nobody was told. Messages that are not
+urgent wait for the contract's next working period (quiet hours). The text is rendered when
+sent, from the facts kept in `context`. Any workflow's records are told through `emit`, given
+as a `NoticeSubject`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -92,6 +94,24 @@ class Recipient:
         return f"u{self.user_id}" if self.user_id else (self.address or "none")
 
 
+@dataclass(frozen=True)
+class NoticeSubject:
+    """What notifications need of the record they are about, whichever workflow it is in:
+    its contract (audiences, quiet hours, settings), its facts for the text, its own people
+    (a ticket's reporter and engineer), what never waits, and what falls back to SMS."""
+
+    subject_type: str
+    subject_id: int
+    contract: Contract
+    context: Callable[[Clock | None], dict[str, Any]]
+    own_recipients: Callable[[Session, str], list[Recipient] | None]
+    """The people of an audience that is the record's own; None for the contract's audiences."""
+    urgent: Callable[[str, str, Clock | None], bool] = lambda event, audience, clock_row: (
+        audience == "on_duty"
+    )
+    falls_back: Callable[[Recipient, Mapping[str, Any]], bool] = lambda recipient, config: False
+
+
 # Why a message could go to nobody, as recorded (and given by the API) in English; the pages
 # show them in their own language, matching these patterns (itsm.web.labels.skip_reason).
 SKIP_REASONS = {
@@ -132,8 +152,31 @@ def contacts(session: Session, contract_id: int, duty: str) -> list[User]:
 
 
 def recipients(
-    session: Session, audience: str, ticket: Ticket, config: Mapping[str, Any]
+    session: Session, audience: str, subject: NoticeSubject, config: Mapping[str, Any]
 ) -> list[Recipient]:
+    own = subject.own_recipients(session, audience)
+    if own is not None:
+        return own
+    contract = subject.contract
+    if audience in DUTIES:
+        people = contacts(session, contract.id, audience)
+        if not people:
+            reason = SKIP_REASONS["no_contact"].format(
+                code=contract.code, duty=audience.replace("_", " ")
+            )
+            return [Recipient(audience, "-", "", None, reason)]
+        return [person(audience, user) for user in people]
+    if audience == "group":
+        key = str(config.get("robot_key") or "")
+        if not key:
+            reason = SKIP_REASONS["no_robot"].format(code=contract.code)
+            return [Recipient(audience, "-", "", None, reason)]
+        return [Recipient(audience, "wechat_robot", key)]
+    raise ValueError(f"unknown audience {audience!r}")
+
+
+def _ticket_people(ticket: Ticket, audience: str) -> list[Recipient] | None:
+    """A ticket's own audiences: who reported it and its engineer."""
     if audience == "reporter":
         creator = ticket.created_by if ticket.channel == Channel.WECHAT else None
         if creator is not None and creator.wechat_user_id:
@@ -147,21 +190,19 @@ def recipients(
         if ticket.assignee is None:
             return [Recipient(audience, "-", "", None, SKIP_REASONS["no_engineer"])]
         return [person(audience, ticket.assignee)]
-    if audience in DUTIES:
-        people = contacts(session, ticket.contract_id, audience)
-        if not people:
-            reason = SKIP_REASONS["no_contact"].format(
-                code=ticket.contract.code, duty=audience.replace("_", " ")
-            )
-            return [Recipient(audience, "-", "", None, reason)]
-        return [person(audience, user) for user in people]
-    if audience == "group":
-        key = str(config.get("robot_key") or "")
-        if not key:
-            reason = SKIP_REASONS["no_robot"].format(code=ticket.contract.code)
-            return [Recipient(audience, "-", "", None, reason)]
-        return [Recipient(audience, "wechat_robot", key)]
-    raise ValueError(f"unknown audience {audience!r}")
+    return None
+
+
+def about_ticket(ticket: Ticket) -> NoticeSubject:
+    return NoticeSubject(
+        TICKET,
+        ticket.id,
+        ticket.contract,
+        lambda clock_row: message_context(ticket, clock_row),
+        lambda session, audience: _ticket_people(ticket, audience),
+        lambda event, audience, clock_row: _is_urgent(event, ticket, audience, clock_row),
+        lambda recipient, config: _falls_back(recipient, ticket, config),
+    )
 
 
 def message_context(ticket: Ticket, clock_row: Clock | None) -> dict[str, Any]:
@@ -199,7 +240,7 @@ def _quiet_until(session: Session, contract: Contract, now: datetime) -> datetim
 def emit(
     session: Session,
     event: str,
-    ticket: Ticket,
+    subject: NoticeSubject,
     now: datetime,
     cause: str,
     clock_row: Clock | None = None,
@@ -210,23 +251,23 @@ def emit(
     `cause` makes the idempotency keys: emitting the same cause twice records nothing new
     (`known_new` skips that check for a cause that cannot have happened before).
     """
-    config = settings_of(ticket.contract)
+    config = settings_of(subject.contract)
     audiences: Iterable[str] = config["events"].get(event, ())
-    context = message_context(ticket, clock_row)
+    context = subject.context(clock_row)
     quiet_until: datetime | None = None
     quiet_checked = False
     rows = []
     for audience in audiences:
-        for recipient in recipients(session, audience, ticket, config):
+        for recipient in recipients(session, audience, subject, config):
             key = f"{cause}:{audience}:{recipient.ident}:{recipient.channel}"
-            urgent = _is_urgent(event, ticket, audience, clock_row)
+            urgent = subject.urgent(event, audience, clock_row)
             if not urgent and not quiet_checked and recipient.skip_reason is None:
-                quiet_until, quiet_checked = _quiet_until(session, ticket.contract, now), True
-            row = _row(event, ticket, recipient, key, context, config, now)
+                quiet_until, quiet_checked = _quiet_until(session, subject.contract, now), True
+            row = _row(event, subject, recipient, key, context, config, now)
             row.urgent = urgent
             if recipient.skip_reason is None:
                 row.not_before = None if urgent else quiet_until
-                if _falls_back(recipient, ticket, config):
+                if subject.falls_back(recipient, config):
                     start = row.not_before or now
                     row.fallback_at = start + timedelta(minutes=config["wechat_fallback_minutes"])
             rows.append(row)
@@ -235,7 +276,7 @@ def emit(
 
 def _row(
     event: str,
-    ticket: Ticket,
+    subject: NoticeSubject,
     recipient: Recipient,
     key: str,
     context: dict[str, Any],
@@ -246,9 +287,9 @@ def _row(
     return Notification(
         key=key,
         event=event,
-        subject_type=TICKET,
-        subject_id=ticket.id,
-        contract_id=ticket.contract_id,
+        subject_type=subject.subject_type,
+        subject_id=subject.subject_id,
+        contract_id=subject.contract.id,
         user_id=recipient.user_id,
         audience=recipient.audience,
         channel=recipient.channel,
@@ -318,19 +359,20 @@ def schedule(session: Session, key: str, attempt: int, at: datetime | None) -> N
 
 
 def on_ticket_opened(session: Session, ticket: Ticket, now: datetime) -> None:
-    emit(session, "ticket_opened", ticket, now, f"ticket_opened:t{ticket.id}", known_new=True)
+    subject = about_ticket(ticket)
+    emit(session, "ticket_opened", subject, now, f"ticket_opened:t{ticket.id}", known_new=True)
     if ticket.priority == Priority.P1:
-        emit(session, "p1_opened", ticket, now, f"p1_opened:t{ticket.id}", known_new=True)
+        emit(session, "p1_opened", subject, now, f"p1_opened:t{ticket.id}", known_new=True)
 
 
 def on_step(session: Session, ticket: Ticket, event: str, now: datetime) -> None:
     """The event a workflow step declares it emits (`Transition.emits`)."""
-    emit(session, event, ticket, now, f"{event}:t{ticket.id}:v{ticket.version}")
+    emit(session, event, about_ticket(ticket), now, f"{event}:t{ticket.id}:v{ticket.version}")
 
 
 def on_assigned(session: Session, ticket: Ticket, now: datetime) -> None:
     cause = f"ticket_assigned:t{ticket.id}:u{ticket.assignee_id}:v{ticket.version}"
-    emit(session, "ticket_assigned", ticket, now, cause)
+    emit(session, "ticket_assigned", about_ticket(ticket), now, cause)
 
 
 def on_clocks(
@@ -358,5 +400,5 @@ def on_clocks(
             continue
         ticket = tickets[clock_row.subject_id]
         cause = f"{event}:c{clock_id}"
-        count += len(emit(session, event, ticket, now, cause, clock_row))
+        count += len(emit(session, event, about_ticket(ticket), now, cause, clock_row))
     return count

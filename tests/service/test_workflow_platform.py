@@ -7,6 +7,7 @@ truth and the job only the fast path.)"""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,14 +20,24 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from itsm import clock, workflow_runner
 from itsm.db import UTCDateTime
 from itsm.errors import TransitionRefused
-from itsm.models import Clock, ClockEvent, OutboxMessage, Role
+from itsm.models import (
+    Clock,
+    ClockEvent,
+    Contract,
+    ContractContact,
+    Notification,
+    OutboxMessage,
+    Role,
+    User,
+)
 from itsm.models.events import EventRecord, record_event
-from itsm.services import deadlines
+from itsm.services import deadlines, notices
 from itsm.services.access import Actor
 from itsm.workflow_runner import Step, SubjectKind
 from workflows.engine import SYSTEM_ROLE, ClockAction, ClockEffect, State, Transition, Workflow
 
 DRILL = "drill"
+_serial = itertools.count(1)
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 WINDOW = timedelta(hours=2)
 SUPERVISOR = Actor(user_id=7, role=Role.MANAGER, contract_ids=frozenset())
@@ -42,6 +53,7 @@ class Drill(DrillBase):
     __tablename__ = "test_drill"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(32), default="scheduled")
     window_ends_at: Mapped[datetime | None]
     missed_at: Mapped[datetime | None]
@@ -100,7 +112,17 @@ WORKFLOW: Workflow[DrillFacts] = Workflow(
     role_of=lambda facts: facts.role,
 )
 
-emitted: list[tuple[int, str]] = []
+
+def _emit(session: Session, drill: Drill, event: str, now: datetime) -> None:
+    """Through the same `notices.emit` as a ticket's messages, about a drill."""
+    subject = notices.NoticeSubject(
+        DRILL,
+        drill.id,
+        session.get_one(Contract, drill.contract_id),
+        lambda clock_row: {"drill": drill.id, "state": drill.state},
+        lambda session, audience: None,  # only the contract's audiences
+    )
+    notices.emit(session, event, subject, now, f"{event}:d{drill.id}")
 
 
 def _record(session: Session, drill: Drill, step: Step) -> None:
@@ -140,7 +162,7 @@ KIND: SubjectKind[Drill, DrillFacts] = SubjectKind(
     title=lambda drill: f"drill {drill.id}",
     record_event=_record,
     apply_clocks=_clocks,
-    emit=lambda session, drill, event, now: emitted.append((drill.id, event)),
+    emit=_emit,
     field_changes={"record_missed": _missed},
 )
 
@@ -159,18 +181,47 @@ def platform(
 ) -> Iterator[Session]:
     """A rolled-back session, with the drill's kind known to the sweep."""
     monkeypatch.setitem(workflow_runner.KINDS, DRILL, KIND)
-    emitted.clear()
     yield session
 
 
 def opened_drill(session: Session) -> Drill:
-    drill = Drill(updated_at=START)
+    """A drill of a round-the-clock contract whose supervisor is told of drills by SMS."""
+    contract = Contract(
+        code=f"D{next(_serial)}",
+        name="演练合同",
+        customer="测试客户",
+        service_hours="7×24",
+        calendar="24x7",
+        notification_settings={
+            "events": {"drill_done": ["supervisor"], "drill_missed": ["supervisor", "group"]}
+        },
+    )
+    supervisor = User(
+        username=f"supervisor{next(_serial)}",
+        display_name="值班主管",
+        role=Role.MANAGER,
+        phone="13912345678",
+    )
+    session.add_all([contract, supervisor])
+    session.flush()
+    session.add(ContractContact(contract_id=contract.id, duty="supervisor", user_id=supervisor.id))
+    drill = Drill(contract_id=contract.id, updated_at=START)
     session.add(drill)
     session.flush()
     with time_machine.travel(START, tick=False):
         workflow_runner.fire(session, KIND, SUPERVISOR, drill.id, drill.version, "open_window")
     session.flush()
     return drill
+
+
+def told(session: Session, drill: Drill) -> list[tuple[str, str, str, str]]:
+    """The drill's notification rows: event, audience, channel, status."""
+    rows = session.scalars(
+        select(Notification)
+        .where(Notification.subject_type == DRILL, Notification.subject_id == drill.id)
+        .order_by(Notification.id)
+    )
+    return [(n.event, n.audience, n.channel, n.status) for n in rows]
 
 
 def window_clock(session: Session, drill: Drill) -> Clock:
@@ -215,7 +266,10 @@ def test_the_sweep_fires_the_deadline_trigger_as_the_system_once(platform: Sessi
     last = platform.scalars(select(DrillEvent).order_by(DrillEvent.id.desc())).first()
     assert last is not None and last.data == {"clock": "window"}
     assert last.note == "window deadline passed"
-    assert emitted == [(drill.id, "drill_missed")]
+    assert told(platform, drill) == [
+        ("drill_missed", "supervisor", "sms", "pending"),
+        ("drill_missed", "group", "-", "skipped"),  # the contract has no group robot
+    ]
     kinds = platform.scalars(
         select(ClockEvent.kind).where(ClockEvent.clock_id == clock_id).order_by(ClockEvent.id)
     ).all()
@@ -231,7 +285,7 @@ def test_a_drill_done_in_time_meets_its_deadline_and_nothing_fires(platform: Ses
     assert drill.state == "done"
     assert window_clock(platform, drill).status == "met"
     assert [t for t, _a, _s in history(platform, drill)] == ["open_window", "complete"]
-    assert emitted == [(drill.id, "drill_done")]
+    assert told(platform, drill) == [("drill_done", "supervisor", "sms", "pending")]
 
 
 def test_a_person_may_not_fire_the_systems_trigger(platform: Session) -> None:
