@@ -7,15 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from redis import Redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 import templates
 from itsm import outbox
 from itsm.config import Settings
-from itsm.db import Database
-from itsm.jobs import rq_enqueuer
+from itsm.runtime import Runtime
 
 TEMPLATE_FOLDER = Path(templates.__file__).parent
 
@@ -43,20 +39,9 @@ def create_app(
     app.config.update(settings.extra)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     logging.getLogger("itsm").setLevel(settings.log_level)
-    database = Database(settings.database_url)
-    app.extensions["itsm.db"] = database
-    if enqueue is None and settings.redis_url:
-        # A request hands its jobs over after commit: a Redis that hangs must not hold it
-        # (redis-py would retry ten times), and one retried EXEC could push a job twice.
-        redis = Redis.from_url(
-            settings.redis_url,
-            socket_connect_timeout=1,
-            socket_timeout=2,
-            retry=Retry(NoBackoff(), 0),
-        )
-        enqueue = rq_enqueuer(redis)
-    if enqueue is not None:
-        outbox.install(database.sessions, enqueue)
+    runtime = Runtime(settings, "web", enqueue)
+    app.extensions["itsm.runtime"] = runtime
+    app.extensions["itsm.db"] = runtime.database
 
     from itsm import hooks
     from itsm.api.base import init_api

@@ -14,6 +14,7 @@ from itsm import migrate
 from itsm.config import Settings
 from itsm.db import Database
 from itsm.errors import ItsmError
+from itsm.runtime import Runtime
 
 
 def _settings() -> Settings:
@@ -21,8 +22,7 @@ def _settings() -> Settings:
 
 
 def _database(settings: Settings) -> Database:
-    settings.instance_path.mkdir(parents=True, exist_ok=True)
-    return Database(settings.database_url)
+    return Runtime(settings, "command").database
 
 
 @click.group()
@@ -181,17 +181,17 @@ def worker(queues: str, burst: bool) -> None:
 @main.command()
 @click.option("--sweep-every", default=60, show_default=True, help="Seconds between SLA sweeps.")
 def cron(sweep_every: int) -> None:
-    """The periodic jobs: the SLA sweep, the outbox redispatch, the hand-on of lost messages."""
+    """The periodic jobs (itsm.jobs.PERIODIC): the SLA sweep, the outbox redispatch, the
+    hand-on of lost messages."""
     from rq.cron import CronScheduler
 
-    from itsm.jobs import notifications as notification_jobs
-    from itsm.jobs import sla as sla_jobs
+    from itsm.jobs import PERIODIC, function_at
     from itsm.jobs.runtime import redis
 
     scheduler = CronScheduler(connection=redis())
-    scheduler.register(sla_jobs.sweep_all, "sla", interval=sweep_every)
-    scheduler.register(sla_jobs.redispatch_outbox, "default", interval=30)
-    scheduler.register(notification_jobs.sweep_unfinished, "notifications", interval=30)
+    for job in PERIODIC:
+        seconds = sweep_every if job.id == "sla-sweep" else job.seconds
+        scheduler.register(function_at(job.function), job.queue, interval=seconds, name=job.id)
     scheduler.start()  # type: ignore[no-untyped-call]  # rq 2.12 leaves it unannotated
 
 

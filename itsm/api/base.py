@@ -1,25 +1,25 @@
-"""The API object, its error format, authentication and the request's database session."""
+"""The API object, its parser and blueprints, its error format; `init_api` wires them with
+authentication (api/auth.py) and the request's session (itsm/request_scope.py)."""
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import flask_smorest
-from flask import Flask, current_app, g, request
+from flask import Flask, request
 from flask_smorest import Api as SmorestApi
 from marshmallow import Schema, fields
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import HTTPException
 
 from itsm.errors import ItsmError, PreconditionRequired
-from itsm.services import users as user_service
-from itsm.services.access import Actor
+from itsm.request_scope import close_session, current_actor, db_session
+
+__all__ = ["Blueprint", "current_actor", "db_session", "required_if_match"]
 
 API_PREFIX = "/api/v1"
 PUBLIC_PATHS = {f"{API_PREFIX}/openapi.json", f"{API_PREFIX}/docs"}
@@ -161,63 +161,6 @@ def handle_integrity(_error: IntegrityError) -> Any:
     return error_body(409, "conflict", message), 409
 
 
-def db_session() -> Session:
-    """The request's session, opened on first use and closed when the request ends."""
-    if "db_session" not in g:
-        g.db_session = current_app.extensions["itsm.db"].sessions()
-    return g.db_session  # type: ignore[no-any-return]
-
-
-def close_session(_exc: BaseException | None) -> None:
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
-
-
-def current_actor() -> Actor:
-    return g.actor  # type: ignore[no-any-return]
-
-
-def authenticate() -> Any:
-    """Every API request but the docs needs `Authorization: Bearer <token>`."""
-    if not request.path.startswith(API_PREFIX + "/") or request.path in PUBLIC_PATHS:
-        return None
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    actor = None
-    if scheme.lower() == "bearer" and token.strip():
-        actor = _actor_for_token(token.strip())
-    if actor is None:
-        message = "sign in: send 'Authorization: Bearer <token>' with a valid API token"
-        return error_body(401, "unauthorized", message), 401, {"WWW-Authenticate": "Bearer"}
-    g.actor = actor
-    return None
-
-
-TOKEN_CACHE_SECONDS = 10.0
-_token_cache: dict[str, tuple[float, Actor]] = {}
-
-
-def _actor_for_token(token: str) -> Actor | None:
-    """The actor a token stands for, remembered for a few seconds in this process.
-
-    Three queries a request were a quarter of a ticket's creation; a revoked token or a
-    deactivated user stops working here at most TOKEN_CACHE_SECONDS later.
-    """
-    now = time.monotonic()
-    cached = _token_cache.get(token)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    user = user_service.user_for_token(db_session(), token)
-    if user is None:
-        _token_cache.pop(token, None)
-        return None
-    actor = Actor.of(user)
-    if len(_token_cache) > 10_000:
-        _token_cache.clear()
-    _token_cache[token] = (now + TOKEN_CACHE_SECONDS, actor)
-    return actor
-
-
 def init_api(app: Flask) -> Api:
     app.config.update(
         API_TITLE="itsm",
@@ -231,6 +174,8 @@ def init_api(app: Flask) -> Api:
             "info": {"description": "Tickets and SLA workflows for healthcare-IT contracts."},
         },
     )
+    from itsm.api.auth import authenticate
+
     api = Api(app)
     app.register_error_handler(ItsmError, handle_itsm_error)
     app.register_error_handler(StaleDataError, handle_stale)

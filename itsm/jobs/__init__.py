@@ -6,8 +6,10 @@ import hashlib
 import importlib
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from redis import Redis
 from redis.client import Pipeline
@@ -33,6 +35,32 @@ KIND_TO_JOB: dict[str, tuple[str, str, Retry | None]] = {
     "notification_fallback": ("notifications", "itsm.jobs.notifications.check_fallback", RETRY),
     "wechat_inbound": ("default", "itsm.jobs.notifications.process_wechat", RETRY),
 }
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A job `itsm cron` enqueues every `seconds`; `id` is its name in RQ's cron registry."""
+
+    id: str
+    function: str
+    queue: str
+    seconds: int
+
+
+PERIODIC = (
+    Periodic("sla-sweep", "itsm.jobs.sla.sweep_all", "sla", 60),
+    Periodic("outbox-redispatch", "itsm.jobs.sla.redispatch_outbox", "default", 30),
+    Periodic("lost-messages", "itsm.jobs.notifications.sweep_unfinished", "notifications", 30),
+)
+"""The periodic work, as data: the SLA sweep (which also fires deadline triggers), the outbox
+redispatch, and the hand-on of messages whose worker died."""
+
+
+def function_at(path: str) -> Callable[..., Any]:
+    """The function a dotted path names (`package.module.function`)."""
+    module, _, name = path.rpartition(".")
+    function: Callable[..., Any] = getattr(importlib.import_module(module), name)
+    return function
 
 
 def queue(name: str, connection: Redis) -> Queue:
@@ -123,9 +151,7 @@ def inline_enqueuer() -> Enqueue:
 
     def enqueue(messages: Sequence[Message]) -> None:
         for message in messages:
-            _, func, _ = KIND_TO_JOB[message.kind]
-            module, name = func.rsplit(".", 1)
-            job = getattr(importlib.import_module(module), name)
+            job = function_at(KIND_TO_JOB[message.kind][1])
             delay = 0.0
             if message.run_at is not None:
                 delay = max(0.0, (message.run_at - datetime.now(UTC)).total_seconds())

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from itsm import clock
+from itsm import caches, clock
 from itsm.errors import InvalidInput, NotFound
 from itsm.models import CalendarYear
 from itsm.services.access import Actor
@@ -85,6 +85,20 @@ def builtin_calendar(name: str, book: ScheduleBook) -> BusinessCalendar:
 
 
 _built: dict[tuple[str, int], BusinessCalendar] = {}
+
+
+def _forget() -> None:
+    with _lock:
+        _current.clear()
+        _books.clear()
+        _built.clear()
+
+
+caches.register(
+    "calendars",
+    f"the working-day schedule (asked again after {BOOK_TTL_SECONDS:g} s) and calendars on it",
+    _forget,
+)
 
 
 def contract_calendar(session: Session, name: str) -> BusinessCalendar:

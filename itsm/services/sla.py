@@ -15,7 +15,7 @@ from sqlalchemy import Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from itsm import clock, outbox
+from itsm import caches, clock, outbox
 from itsm.errors import InvalidInput, NotFound
 from itsm.models import Clock, ClockEvent, Contract, SlaPolicy, Ticket
 from itsm.models.sla import TICKET
@@ -42,6 +42,7 @@ _parsed: dict[tuple[int, int, int, datetime], Policy] = {}
 """Keyed by version and publication, not the id alone: a process that talks to two
 databases (tests do) has two rows with the same id."""
 _parsed_lock = threading.Lock()
+caches.register("sla-policies", "each published policy version, parsed", _parsed.clear)
 
 
 # --- policies -----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from sqlalchemy import Select, String, Table, and_, bindparam, false, func, inse
 from sqlalchemy.orm import Session, aliased, defer, lazyload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from itsm import clock
+from itsm import caches, clock
 from itsm.db import column_values
 from itsm.errors import Forbidden, IdempotencyKeyReused, InvalidInput, NotFound, PreconditionFailed
 from itsm.models import (
@@ -164,6 +164,13 @@ def _context_query(actor: Actor, with_item: bool) -> Select[Institution, SlaPoli
             lazyload(ConfigurationItem.contract),
         )
     )
+
+
+caches.register(
+    "ticket-context-queries",
+    "the query of a new ticket's context, per actor",
+    _context_query.cache_clear,
+)
 
 
 def _context(session: Session, actor: Actor, institution_id: int, item_id: int | None) -> _Context:

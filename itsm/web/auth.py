@@ -9,8 +9,8 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 
 from itsm import clock
-from itsm.api.base import db_session
 from itsm.models import Role
+from itsm.request_scope import db_session
 from itsm.services import signin as signin_service
 from itsm.web.common import area, current_user, safe_next
 

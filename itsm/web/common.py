@@ -14,9 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from itsm import clock
-from itsm.api.base import db_session
 from itsm.errors import ItsmError
 from itsm.models import Role, User
+from itsm.request_scope import act_as, current_actor, db_session
 from itsm.services import form_tokens, signin
 from itsm.services.access import Actor
 
@@ -43,7 +43,8 @@ def _load_user_and_check_csrf() -> None:
         if user is None:
             session.clear()
         else:
-            g.user, g.actor = user, Actor.of(user)
+            g.user = user
+            act_as(Actor.of(user))
     if request.method == "POST":
         csrf.protect()
 
@@ -51,10 +52,6 @@ def _load_user_and_check_csrf() -> None:
 def current_user() -> User | None:
     user: User | None = g.get("user")
     return user
-
-
-def current_actor() -> Actor:
-    return g.actor  # type: ignore[no-any-return]
 
 
 def signed_in(*roles: Role) -> Callable[[F], F]:

@@ -8,11 +8,11 @@ from typing import Any, TypedDict
 from flask import render_template
 
 from itsm import clock
-from itsm.api.base import db_session
 from itsm.models import Role, Ticket
+from itsm.request_scope import current_actor, db_session
 from itsm.services import sla
 from itsm.services import tickets as ticket_service
-from itsm.web.common import area, current_actor, signed_in
+from itsm.web.common import area, signed_in
 from workflows.ticket import OPEN_STATES, RESOLVED
 
 bp = area("engineer", __name__)

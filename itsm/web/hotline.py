@@ -11,12 +11,12 @@ from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 
 from itsm import clock
-from itsm.api.base import db_session
 from itsm.errors import InvalidInput
 from itsm.models import Category, Channel, Priority, TicketKind
+from itsm.request_scope import current_actor, db_session
 from itsm.services import directory, sla
 from itsm.services import tickets as ticket_service
-from itsm.web.common import STAFF, area, current_actor, new_form_token, once, signed_in
+from itsm.web.common import STAFF, area, new_form_token, once, signed_in
 from workflows.ticket import OPEN_STATES
 
 bp = area("hotline", __name__)

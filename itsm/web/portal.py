@@ -8,12 +8,12 @@ from flask import render_template, request, url_for
 from flask_babel import gettext as _
 
 from itsm import clock
-from itsm.api.base import db_session
 from itsm.errors import InvalidInput
 from itsm.models import Category, Channel, Role, TicketKind
+from itsm.request_scope import current_actor, db_session
 from itsm.services import directory, sla
 from itsm.services import tickets as ticket_service
-from itsm.web.common import area, current_actor, current_user, new_form_token, once, signed_in
+from itsm.web.common import area, current_user, new_form_token, once, signed_in
 
 bp = area("portal", __name__)
 KINDS = (TicketKind.INCIDENT, TicketKind.REQUEST, TicketKind.CONSULTATION)

@@ -9,16 +9,15 @@ from flask import current_app, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
 from itsm import clock
-from itsm.api.base import db_session
 from itsm.errors import InvalidInput
 from itsm.models import Role, Ticket
+from itsm.request_scope import current_actor, db_session
 from itsm.services import deliveries, directory, sla, ticket_files, ticket_transitions
 from itsm.services import tickets as ticket_service
 from itsm.web import labels
 from itsm.web.common import (
     STAFF,
     area,
-    current_actor,
     new_form_token,
     once,
     signed_in,

@@ -44,31 +44,16 @@ def provider_env(
     }
 
 
-def _reset_runtime() -> None:
-    if runtime.single_statements.cache_info().currsize:
-        runtime.single_statements().dispose()
-    if runtime.database.cache_info().currsize:
-        runtime.database().dispose()
-    for cached in (
-        runtime.settings,
-        runtime.redis,
-        runtime.database,
-        runtime.single_statements,
-        runtime.channels,
-    ):
-        cached.cache_clear()
-
-
 @contextmanager
 def worker_runtime(env: dict[str, str]) -> Iterator[None]:
     """Run job functions in this process as a worker with `env` would."""
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
-    _reset_runtime()
+    runtime.reset()
     try:
         yield
     finally:
-        _reset_runtime()
+        runtime.reset()
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)

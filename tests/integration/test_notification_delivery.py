@@ -139,7 +139,7 @@ def test_a_busy_worker_sends_message_after_message_without_a_ping(
     client, db, world, worker, provider, travel, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     _on_postgresql(db)
-    monkeypatch.setattr(runtime, "IDLE_BEFORE_PING_SECONDS", 60)  # however slow this machine
+    monkeypatch.setattr("itsm.runtime.IDLE_BEFORE_PING_SECONDS", 60)  # however slow this machine
     travel(MONDAY_10)
     first, second = opened(client, world, db, priority="P3"), opened(client, world, db)
     dialect = runtime.single_statements().dialect
@@ -159,7 +159,7 @@ def test_a_message_after_the_database_dropped_the_connection_is_still_sent(
     client, db, world, worker, provider, travel, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     _on_postgresql(db)
-    monkeypatch.setattr(runtime, "IDLE_BEFORE_PING_SECONDS", 60)  # the dead one is not pinged
+    monkeypatch.setattr("itsm.runtime.IDLE_BEFORE_PING_SECONDS", 60)  # the dead one is not pinged
     travel(MONDAY_10)
     first, second = opened(client, world, db, priority="P3"), opened(client, world, db)
     assert jobs.deliver(first.key) == "sent"

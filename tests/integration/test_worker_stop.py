@@ -76,6 +76,14 @@ def scheduler_locks(redis: Redis) -> list[bytes]:
     return list(redis.scan_iter("rq:scheduler-lock:*"))
 
 
+def scheduler_running(redis: Redis, worker: subprocess.Popen[bytes]) -> bool:
+    """The scheduler child has its locks and is at work (its signal handlers installed, its
+    birth registered); killed before that, it dies without releasing its locks, which then
+    expire after 61 s."""
+    born = list(redis.scan_iter("rq:scheduler:*"))
+    return bool(scheduler_locks(redis)) and bool(born) and bool(children(worker.pid))
+
+
 def seconds_to_stop(process: subprocess.Popen[bytes]) -> float:
     started = time.monotonic()
     process.terminate()
@@ -88,7 +96,7 @@ def test_an_idle_worker_stops_warm_and_its_scheduler_releases_its_locks(
 ) -> None:
     redis = Redis.from_url(own_redis.url)
     worker = start_worker(stop_seconds=60)  # never interrupted: its tear-down runs whole
-    wait_until(lambda: bool(scheduler_locks(redis)) and bool(children(worker.pid)))
+    wait_until(lambda: scheduler_running(redis, worker))
     scheduler = children(worker.pid)[0]
     seconds_to_stop(worker)
     assert worker.returncode == 0  # a warm stop (the watchdog's cold stop exits with 1)
@@ -118,7 +126,7 @@ def test_a_killed_worker_takes_its_scheduler_with_it(
 ) -> None:
     redis = Redis.from_url(own_redis.url)
     worker = start_worker()
-    wait_until(lambda: bool(scheduler_locks(redis)) and bool(children(worker.pid)))
+    wait_until(lambda: scheduler_running(redis, worker))
     scheduler = children(worker.pid)[0]
     worker.send_signal(signal.SIGKILL)
     worker.wait()

@@ -72,3 +72,26 @@ def test_every_emitted_event_is_in_the_catalogue_with_a_label() -> None:
             assert event in notices.EVENTS
             assert event in notices.DEFAULTS["events"]
             assert event in labels.NOTIFICATION_EVENTS
+
+
+def test_periodic_jobs_have_stable_unique_ids_and_real_functions() -> None:
+    from itsm.jobs import PERIODIC, QUEUES, function_at
+
+    assert len({job.id for job in PERIODIC}) == len(PERIODIC)
+    for job in PERIODIC:
+        assert callable(function_at(job.function)) and job.queue in QUEUES and job.seconds > 0
+
+
+def test_every_process_cache_is_named_in_one_place_and_cleared_by_one_call() -> None:
+    from itsm import caches
+    from itsm.api import auth
+    from itsm.services import sla, tickets
+
+    assert {"api-tokens", "calendars", "sla-policies", "ticket-context-queries"} <= set(
+        caches.described()
+    )
+    auth._token_cache["token"] = (0.0, None)  # type: ignore[assignment]
+    sla._parsed[(0, 0, 0, None)] = None  # type: ignore[index, assignment]
+    caches.clear_all()
+    assert auth._token_cache == {} and sla._parsed == {}
+    assert tickets._context_query.cache_info().currsize == 0
