@@ -18,11 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
 from enum import StrEnum
-from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sla_rules.calendar import BusinessCalendar, always, cn_5x8
+from sla_rules.contracts import shipped_terms
 from sla_rules.durations import Duration
 from sla_rules.errors import InvalidCalendar, InvalidDuration, InvalidPolicy
 from sla_rules.schedule import ScheduleBook
@@ -65,7 +65,6 @@ _CALENDAR_KEYS = ("name", "timezone", "periods", "days")
 _RULE_KEYS = ("name", "description", "when", "targets")
 _TARGET_KEYS = ("duration", "calendar", "warn_fraction", "starts")
 _CLOCK_TIME = re.compile(r"\d{2}:\d{2}(:\d{2})?")
-_CONTRACT_CODE = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True)
@@ -170,17 +169,14 @@ def build_calendars(policy: Policy, book: ScheduleBook) -> dict[str, BusinessCal
 
 
 def shipped_policy(contract_code: str) -> dict[str, Any]:
-    """The policy document shipped for a contract (sla_rules/policies/<code>.json).
+    """The SLA policy shipped for a contract (sla_rules/contracts/<code>/sla.json).
 
     Raises KeyError when none is shipped for that code.
     """
-    if not isinstance(contract_code, str) or not _CONTRACT_CODE.fullmatch(contract_code):
-        raise KeyError(f"no shipped policy for contract {contract_code!r}")
-    resource = resources.files("sla_rules.policies").joinpath(f"{contract_code}.json")
-    if not resource.is_file():
-        raise KeyError(f"no shipped policy for contract {contract_code!r}")
-    document: dict[str, Any] = json.loads(resource.read_text(encoding="utf-8"))
-    return document
+    try:
+        return shipped_terms(contract_code, "sla")
+    except KeyError:
+        raise KeyError(f"no shipped policy for contract {contract_code!r}") from None
 
 
 def _build(spec: CalendarSpec, book: ScheduleBook) -> BusinessCalendar:

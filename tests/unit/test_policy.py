@@ -495,3 +495,13 @@ def test_any_document_parses_or_is_refused_as_invalid(path: tuple[Any, ...], val
         assert error.errors and all(": " in e for e in error.errors)
         return
     assert Policy.from_dict(parsed.to_dict()) == parsed
+
+
+def test_the_contracts_terms_are_shipped_together_and_loaded_by_one_loader() -> None:
+    from sla_rules.contracts import shipped_contracts, shipped_terms
+
+    assert shipped_contracts() == ["C0", "C1", "C2", "C3", "C4"]
+    assert shipped_terms("C1", "sla") == shipped_policy("C1")
+    for bad in (("C1", "../sla"), ("C1", "nonsense"), ("../C1", "sla"), ("C9", "sla")):
+        with pytest.raises(KeyError):
+            shipped_terms(*bad)

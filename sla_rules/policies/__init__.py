@@ -1,1 +1,0 @@
-"""SLA policies shipped for the five contracts (JSON data)."""
