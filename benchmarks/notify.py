@@ -36,16 +36,14 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.bench_database import BenchDatabase  # noqa: E402
+from benchmarks.harness import BenchDatabase, RedisServer, free_port, seed_world  # noqa: E402
 from benchmarks.proc_cpu import cpu_seconds, machine_seconds  # noqa: E402
 from itsm import clock, migrate, outbox  # noqa: E402
 from itsm.db import Database  # noqa: E402
 from itsm.jobs import job_id_of, rq_enqueuer  # noqa: E402
 from itsm.models import Notification, OutboxMessage, Ticket  # noqa: E402
 from itsm.services import notices  # noqa: E402
-from tests.factories import build_world  # noqa: E402
 from tests.integration.notify_env import provider_env  # noqa: E402
-from tests.redis_server import RedisServer, free_port  # noqa: E402
 
 
 class _Stub:
@@ -118,8 +116,8 @@ def noop() -> None:
 
 
 def _ticket(db: Database) -> Ticket:
-    """The ticket every benchmark message is about."""
-    world = build_world(db, calendar="24x7")
+    """The ticket every benchmark message is about (in the harness's directory)."""
+    world = seed_world(db.url, calendar="24x7")
     now = clock.now()
     with db.transaction() as session:
         ticket = Ticket(
@@ -130,7 +128,7 @@ def _ticket(db: Database) -> Ticket:
             reported_at=now,
             created_at=now,
             updated_at=now,
-            created_by_id=world.users["agent"],
+            created_by_id=world.agent_id,
             version=1,
         )
         session.add(ticket)

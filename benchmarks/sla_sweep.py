@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import event, select, text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
-from benchmarks.bench_database import BenchDatabase  # noqa: E402
+from benchmarks.harness import BenchDatabase, seed_world  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TARGET_MS = 100.0
@@ -74,60 +74,11 @@ WARN = timedelta(seconds=450)
 
 
 def seed_directory(url: str) -> tuple[int, int, int, int]:
-    """One contract, district, institution, agent and the shipped C4 policy: their ids."""
-    from itsm.db import Database
-    from itsm.models import Contract, District, Institution, Role, SlaPolicy, User
-    from itsm.services.directory import institution_values
-    from sla_rules.policy import shipped_policy
-
-    database = Database(url)
-    try:
-        with database.transaction() as session:
-            contract = Contract(
-                code="C4",
-                name="基准测试运维合同",
-                customer="北京市某区卫生健康委员会",
-                timezone="Asia/Shanghai",
-                service_hours="7×24",
-                calendar="24x7",
-            )
-            district = District(code="BENCH-D", name="基准区", city="北京市", tier="urban")
-            session.add_all([contract, district])
-            session.flush()
-            institution = Institution(
-                **institution_values(
-                    code="BENCH-I1",
-                    name="北京市基准区第一社区卫生服务中心",
-                    kind="community_center",
-                    district_id=district.id,
-                    contract_id=contract.id,
-                    address="北京市基准区测试路1号",
-                    latitude=39.91,
-                    longitude=116.40,
-                    phones=["010-61234567"],
-                )
-            )
-            agent = User(
-                username="bench-agent",
-                display_name="基准坐席",
-                role=Role.AGENT,
-                phone="13800138000",
-                contracts=[contract],
-            )
-            session.add_all([institution, agent])
-            session.flush()
-            policy = SlaPolicy(
-                contract_id=contract.id,
-                version=1,
-                document=shipped_policy("C4"),
-                published_at=datetime.now(UTC),
-                published_by_id=agent.id,
-            )
-            session.add(policy)
-            session.flush()
-            return contract.id, institution.id, agent.id, policy.id
-    finally:
-        database.dispose()
+    """One contract's directory (the harness) with the shipped C4 policy: the contract's,
+    institution's, agent's and policy's ids."""
+    world = seed_world(url, "C4", calendar="24x7", policy="C4")
+    assert world.policy_id is not None
+    return world.contract_id, world.institution_id, world.agent_id, world.policy_id
 
 
 TICKET_COLUMNS = (

@@ -38,7 +38,6 @@ import random
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -56,9 +55,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, event, text  # noqa: E402
 
-from benchmarks.bench_database import BenchDatabase  # noqa: E402
+from benchmarks.harness import BenchDatabase, RedisServer, free_port, seed_world  # noqa: E402
 from benchmarks.proc_cpu import cpu_seconds, process_tree  # noqa: E402
-from tests.redis_server import RedisServer  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TARGET = 0.50
@@ -96,77 +94,45 @@ class Seed:
 
 
 def prepare(url: str, contract_code: str = "BENCH") -> Seed:
-    """Migrate, add one contract's directory and an agent with a token, and the bare table.
+    """Migrate, seed one contract's directory and an agent with a token (the harness), add
+    the floor's own agent and the bare table.
 
     A contract coded like a shipped SLA policy (C0…C4) gets that policy on its first ticket,
     so every ticket also starts its SLA clocks; "BENCH" has no policy and starts none."""
     from benchmarks import bare_app
     from itsm import migrate
     from itsm.db import Database
-    from itsm.models import ConfigurationItem, Contract, District, Institution, Role, User
-    from itsm.services import users
-    from itsm.services.directory import institution_values
+    from itsm.models import Contract, Role, User
 
     migrate.upgrade(url)
+    world = seed_world(url, contract_code)
     database = Database(url)
     try:
         with database.transaction() as session:
-            contract = Contract(
-                code=contract_code,
-                name="基准测试运维合同",
-                customer="北京市某区卫生健康委员会",
-                timezone="Asia/Shanghai",
-                service_hours="5×8",
-                calendar="cn-5x8",
-            )
-            district = District(code="BENCH-D", name="基准区", city="北京市", tier="urban")
-            session.add_all([contract, district])
-            session.flush()
-            institution = Institution(
-                **institution_values(
-                    code="BENCH-I1",
-                    name="北京市基准区第一社区卫生服务中心",
-                    kind="community_center",
-                    district_id=district.id,
-                    contract_id=contract.id,
-                    address="北京市基准区测试路1号",
-                    latitude=39.91,
-                    longitude=116.40,
-                    phones=["010-61234567"],
-                )
-            )
-            item = ConfigurationItem(contract_id=contract.id, code="BENCH-HIS", name="门诊收费")
-            agent = User(
-                username="bench-agent",
-                display_name="基准坐席",
-                role=Role.AGENT,
-                phone="13800138000",
-                contracts=[contract],
-            )
             floor_agent = User(
                 username="bench-floor",
                 display_name="基准下限",
                 role=Role.AGENT,
-                contracts=[contract],
+                contracts=[session.get_one(Contract, world.contract_id)],
             )
-            session.add_all([institution, item, agent, floor_agent])
+            session.add(floor_agent)
             session.flush()
-            token = users.create_token(session, agent.username, "benchmark")
-            seed = Seed(token, institution.id, item.id, contract.id, agent.id, floor_agent.id)
+            floor_agent_id = floor_agent.id
         bare_app.metadata.create_all(database.engine)
     finally:
         database.dispose()
-    return seed
+    return Seed(
+        world.token,
+        world.institution_id,
+        world.configuration_item_id,
+        world.contract_id,
+        world.agent_id,
+        floor_agent_id,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Servers
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Server:
