@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,18 +28,25 @@ from tests.redis_server import RedisServer
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("ITSM_TEST_DATABASE_URL") else [])
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """An empty database of this test run's own, migrated to the current schema."""
-    if request.param == "sqlite":
+@contextmanager
+def migrated_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An empty database of its own on `backend`, migrated to the current schema."""
+    if backend == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'itsm.sqlite3'}"
         migrate.upgrade(url)
         yield url
         return
     with postgres_database() as url:
         migrate.upgrade(url)
+        yield url
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """An empty database of this test run's own, migrated to the current schema."""
+    with migrated_database(request.param, tmp_path_factory) as url:
         yield url
 
 

@@ -226,30 +226,12 @@ def check_assignee(session: Session, contract_id: int, user_id: int | None) -> U
 
 
 def record_event(
-    session: Session,
-    ticket: Ticket,
-    actor: Actor | None,
-    kind: str,
-    *,
-    at: datetime,
-    trigger: str | None = None,
-    from_state: str | None = None,
-    to_state: str | None = None,
-    note: str | None = None,
-    data: dict[str, Any] | None = None,
+    session: Session, ticket: Ticket, actor: Actor | None, kind: str, **line: Any
 ) -> TicketEvent:
+    """A line of the ticket's history (`events.record_event`'s `at`, `trigger`, `from_state`,
+    `to_state`, `note`, `data`), by `actor` or, when None, the system."""
     return events.record_event(
-        session,
-        TicketEvent,
-        ticket.id,
-        actor.user_id if actor else None,
-        kind,
-        at=at,
-        trigger=trigger,
-        from_state=from_state,
-        to_state=to_state,
-        note=note,
-        data=data,
+        session, TicketEvent, ticket.id, actor.user_id if actor else None, kind, **line
     )
 
 

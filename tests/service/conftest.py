@@ -10,9 +10,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from itsm import migrate
 from itsm.db import make_engine
-from tests.conftest import BACKENDS, postgres_database
+from tests.conftest import BACKENDS, migrated_database
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -20,15 +19,7 @@ def service_engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
     """A migrated database of this module's own (a module may add tables of its own)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('service') / 'itsm.sqlite3'}"
-        migrate.upgrade(url)
-        engine = make_engine(url)
-        yield engine
-        engine.dispose()
-        return
-    with postgres_database() as url:
-        migrate.upgrade(url)
+    with migrated_database(request.param, tmp_path_factory) as url:
         engine = make_engine(url)
         yield engine
         engine.dispose()
