@@ -10,21 +10,26 @@ deadline that passed while its subject was in it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar, cast
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
 from itsm import clock
-from itsm.errors import PreconditionFailed, TransitionRefused
+from itsm.errors import ItsmError, PreconditionFailed, TransitionRefused
 from itsm.models import Clock
 from itsm.services import notices, sla_sweep
 from itsm.services.access import Actor
 from workflows.engine import ClockEffect, Transition, Workflow
 from workflows.errors import TriggerRefused
+
+log = logging.getLogger(__name__)
 
 
 class Subject(Protocol):
@@ -77,6 +82,9 @@ class SubjectKind(Generic[S, F]):
 
     name: str
     """The subject type its clocks and notifications are filed under."""
+    model: type[S]
+    """The mapped class; it must count versions (`version_id_col`): a step that raced another
+    on the same record then fails instead of overwriting it."""
     workflow: Workflow[F]
     load: Callable[[Session, Actor | None, int], S]
     """The record in the actor's scope (NotFound otherwise); None loads for the system."""
@@ -95,6 +103,8 @@ class SubjectKind(Generic[S, F]):
     """Anything else of the kind's own once the step is recorded."""
 
     def __post_init__(self) -> None:
+        if sa_inspect(self.model).version_id_col is None:
+            raise ValueError(f"{self.name}: {self.model.__name__} must count its versions")
         named = {change for t in self.workflow.transitions for change in t.sets}
         missing = named - set(self.field_changes)
         if missing:
@@ -102,12 +112,24 @@ class SubjectKind(Generic[S, F]):
 
 
 KINDS: dict[str, SubjectKind[Any, Any]] = {}
-"""Kinds whose states declare deadlines, by subject type: the sweep fires their triggers."""
+"""Kinds whose states declare deadlines, by subject type: the sweep fires their triggers. An
+area registers its kind where it declares it; the areas are imported by the worker through
+the job functions, before any sweep."""
 
 
 def register(kind: SubjectKind[Any, Any]) -> SubjectKind[Any, Any]:
     KINDS[kind.name] = kind
     return kind
+
+
+def lock_clocks(session: Session, subject_type: str, subject_id: int) -> None:
+    """Lock the subject's clocks before its own row, the order the sweep takes them in (it
+    marks clocks, then fires the subject's step): the other order could deadlock the two."""
+    session.execute(
+        select(Clock.id)
+        .where(Clock.subject_type == subject_type, Clock.subject_id == subject_id)
+        .with_for_update()
+    ).all()
 
 
 def check_version(kind: SubjectKind[S, F], subject: S, expected_version: int) -> None:
@@ -133,6 +155,7 @@ def fire(
     """Fire `trigger` on the record for `actor`; refused (409) with a reason and what may."""
     subject = kind.load(session, actor, subject_id)
     check_version(kind, subject, expected_version)
+    lock_clocks(session, kind.name, subject_id)
     return _fire_loaded(session, kind, subject, actor, trigger, note, inputs or {}, clock.now())
 
 
@@ -187,28 +210,52 @@ def fire_deadlines(
 ) -> list[DeadlineFired]:
     """For each clock just marked breached (once, by its conditional UPDATE), fire the trigger
     its subject's state declares for it, as the system; a subject that has moved on to a state
-    without that deadline is left alone."""
+    without that deadline is left alone.
+
+    Each firing has a savepoint of its own: a subject that cannot take its step (gone, refused
+    by a guard) is logged and skipped, and the sweep's other marks and messages still commit.
+    """
     ids = list(clock_ids)
     if not ids:
         return []
     rows = session.execute(
-        select(Clock.subject_type, Clock.subject_id, Clock.metric)
-        .where(Clock.id.in_(ids), Clock.subject_type.in_(list(KINDS)))
+        select(Clock.id, Clock.subject_type, Clock.subject_id, Clock.metric)
+        .where(Clock.id.in_(ids), Clock.policy_id.is_(None))
         .order_by(Clock.id)
     ).all()
     fired = []
-    for subject_type, subject_id, name in rows:
-        kind = KINDS[subject_type]
-        subject = kind.load(session, None, subject_id)
-        state = kind.workflow.state_decls[cast(Subject, subject).state]
-        if state.deadline != name or state.on_deadline is None:
+    for clock_id, subject_type, subject_id, name in rows:
+        kind = KINDS.get(subject_type)
+        if kind is None:
+            log.error("clock %s: no workflow registered for %r deadlines", clock_id, subject_type)
             continue
-        note = f"{name} deadline passed"
-        _fire_loaded(
-            session, kind, subject, None, state.on_deadline, note, {}, now, {"clock": name}
-        )
-        fired.append(DeadlineFired(subject_type, subject_id, name, state.on_deadline))
+        try:
+            with session.begin_nested():
+                trigger = _fire_deadline(session, kind, subject_id, name, now)
+        except (ItsmError, NoResultFound, KeyError) as error:
+            log.error(
+                "clock %s: %s %s did not take its deadline step: %s",
+                clock_id,
+                subject_type,
+                subject_id,
+                error,
+            )
+            continue
+        if trigger is not None:
+            fired.append(DeadlineFired(subject_type, subject_id, name, trigger))
     return fired
+
+
+def _fire_deadline(
+    session: Session, kind: SubjectKind[S, F], subject_id: int, name: str, now: datetime
+) -> str | None:
+    subject = kind.load(session, None, subject_id)
+    state = kind.workflow.state_decls[cast(Subject, subject).state]
+    if state.deadline != name or state.on_deadline is None:
+        return None
+    note = f"{name} deadline passed"
+    _fire_loaded(session, kind, subject, None, state.on_deadline, note, {}, now, {"clock": name})
+    return state.on_deadline
 
 
 def pass_instants(

@@ -6,7 +6,9 @@ joins its pub/sub thread through redis-py's `stop()`, also without one: a thread
 read the unsubscribe reply then waits up to RQ's 60 s for a new subscription (seen under load:
 an idle worker took over 60 s to stop). A worker killed outright leaves its scheduler running.
 
-Here a SIGTERM stops the worker within `stop_seconds` plus one: the job in flight has
+Here a SIGTERM stops the worker within `stop_seconds` plus one, counted from the signal's
+arrival (a watchdog thread hears it through the interpreter's wakeup fd, even while the main
+thread is held in C and cannot run the Python handler): the job in flight has
 `stop_seconds` to finish; then it is interrupted (RQ records it failed; its retry or the
 sweeps hand it on: every job is idempotent); a second later the process exits whatever it is
 blocked in. The pub/sub thread gets one second. The scheduler child is asked to stop, killed
@@ -19,6 +21,7 @@ import ctypes
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -45,15 +48,27 @@ class BoundedStopWorker(SimpleWorker):
     def __init__(self, *args: Any, stop_seconds: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.stop_seconds = stop_seconds
-        self._watchdog: threading.Thread | None = None
 
-    def request_stop(self, signum: int, frame: FrameType | None) -> None:
-        if self._watchdog is None:
-            self._watchdog = threading.Thread(
-                target=self._stop_in_time, name="stop-watchdog", daemon=True
-            )
-            self._watchdog.start()
-        super().request_stop(signum, frame)  # type: ignore[no-untyped-call]  # rq 2.12 untyped
+    def _install_signal_handlers(self) -> None:
+        """RQ's handlers, and a watchdog told of each signal by the interpreter's wakeup fd.
+
+        A Python signal handler runs only when the main thread runs Python: a job waiting in C
+        would delay the stop request itself. The wakeup fd is written by the C-level handler at
+        once, so the watchdog starts counting when the signal comes, whatever the job does."""
+        super()._install_signal_handlers()  # type: ignore[no-untyped-call]  # rq 2.12 untyped
+        told, tell = socket.socketpair()
+        tell.setblocking(False)
+        signal.set_wakeup_fd(tell.fileno(), warn_on_full_buffer=False)
+        self._wakeup = (told, tell)  # kept open for the process's life
+        threading.Thread(
+            target=self._watch, args=(told,), name="stop-watchdog", daemon=True
+        ).start()
+
+    def _watch(self, told: socket.socket) -> None:
+        stops = {signal.SIGTERM, signal.SIGINT}
+        while not stops & set(told.recv(64)):
+            pass
+        self._stop_in_time()
 
     def _stop_in_time(self) -> None:
         time.sleep(self.stop_seconds)
@@ -83,6 +98,7 @@ class BoundedStopWorker(SimpleWorker):
         thread = self.pubsub_thread
         if thread is None or self.pubsub is None:
             return
+        self.log.info("Worker %s: unsubscribing from its channel", self.name)
         thread.stop(timeout=0)
         with suppress(RedisError):
             self.pubsub.unsubscribe()
@@ -92,34 +108,45 @@ class BoundedStopWorker(SimpleWorker):
 
     def stop_scheduler(self) -> None:
         """Ask the scheduler child to stop; kill it if it has not within two seconds."""
+        self._signal_scheduler(signal.SIGTERM)
         process = self.scheduler._process if self.scheduler else None
         if process is None or process.pid is None:
             return
-        with suppress(OSError):
-            os.kill(process.pid, signal.SIGTERM)
         process.join(SCHEDULER_STOP_SECONDS)
         if process.is_alive():
             self._kill_scheduler()
             process.join(SCHEDULER_STOP_SECONDS)
 
     def _kill_scheduler(self) -> None:
+        self._signal_scheduler(signal.SIGKILL)
+
+    def _signal_scheduler(self, signum: int) -> None:
+        """Signal the scheduler child while it runs (a reaped child's pid may be another's)."""
         process = self.scheduler._process if self.scheduler else None
-        if process is not None and process.pid is not None:
+        if process is not None and process.pid is not None and process.exitcode is None:
             with suppress(OSError):
-                os.kill(process.pid, signal.SIGKILL)
+                os.kill(process.pid, signum)
 
 
 def die_with_this_process() -> None:
-    """Make every child forked from now on (RQ's scheduler) get SIGTERM when this process dies,
-    however it dies (Linux; elsewhere a no-op)."""
+    """Make every child this process forks from now on (RQ's scheduler) get SIGTERM when it
+    dies, however it dies (Linux; elsewhere a no-op). Grandchildren are left alone: the hooks
+    are inherited, so each checks that the fork was this process's own."""
     if not sys.platform.startswith("linux"):
         return
-    parent = os.getpid()
+    worker = os.getpid()
     libc = ctypes.CDLL(None, use_errno=True)
+    forker = [0]
+
+    def before() -> None:
+        forker[0] = os.getpid()
 
     def in_child() -> None:
+        if forker[0] != worker:
+            return
+        signal.set_wakeup_fd(-1)  # the worker's watchdog listens there, not the child's
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-        if os.getppid() != parent:  # the parent died before prctl took effect
+        if os.getppid() != worker:  # the worker died before prctl took effect
             os._exit(0)
 
-    os.register_at_fork(after_in_child=in_child)
+    os.register_at_fork(before=before, after_in_child=in_child)

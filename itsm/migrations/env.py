@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
+from sqlalchemy import Connection
 
 import itsm.models  # noqa: F401 - registers every table on the metadata
 from itsm.db import Base, make_engine
@@ -40,8 +43,27 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    sqlite = connection.dialect.name == "sqlite" and not connection.in_transaction()
+    if sqlite:
+        # SQLite changes a table by copying it and dropping the old one, which its foreign-key
+        # checks refuse while other tables point at it: off for the migration (outside any
+        # transaction, the only place the pragma takes effect), then every key checked.
+        _driver(connection).execute("PRAGMA foreign_keys=OFF")
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        if sqlite:
+            _driver(connection).execute("PRAGMA foreign_keys=ON")
+    if sqlite:
+        broken = _driver(connection).execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migration left rows with broken foreign keys: {broken[:5]}")
+
+
+def _driver(connection: Connection) -> Any:
+    """The sqlite3 connection under SQLAlchemy's (in autocommit: see itsm.db.make_engine)."""
+    return connection.connection.driver_connection
 
 
 if context.is_offline_mode():

@@ -182,6 +182,7 @@ def _record_closed(ticket: Ticket, step: Step) -> None:
 
 KIND: workflow_runner.SubjectKind[Ticket, wf.TicketFacts] = workflow_runner.SubjectKind(
     name=TICKET,
+    model=Ticket,
     workflow=wf.WORKFLOW,
     load=_load,
     facts=facts_for,

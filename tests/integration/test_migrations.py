@@ -91,6 +91,12 @@ def test_clocks_and_notifications_keep_their_ticket_across_the_subject_migration
         )
         conn.execute(
             text(
+                "INSERT INTO sla_clock_event (clock_id, at, kind, cause, due_at, data) "
+                f"SELECT id, '{at}', 'started', 'opened', '{at}', '{{}}' FROM sla_clock"
+            )
+        )
+        conn.execute(
+            text(
                 "INSERT INTO notification (key, event, ticket_id, audience, channel, address, "
                 "lang, context, title, body, urgent, status, attempts, created_at, updated_at) "
                 "VALUES ('k', 'ticket_opened', 7, 'reporter', 'sms', '+8613900000000', 'zh_CN', "
@@ -103,4 +109,7 @@ def test_clocks_and_notifications_keep_their_ticket_across_the_subject_migration
         assert conn.execute(text(clock)).one() == ("ticket", 7, "response")
         told = "SELECT subject_type, subject_id FROM notification"
         assert conn.execute(text(told)).one() == ("ticket", 7)
+        # the timeline stays with its clock (SQLite copies the table to change it)
+        timeline = "SELECT e.kind FROM sla_clock_event e JOIN sla_clock c ON c.id = e.clock_id"
+        assert conn.execute(text(timeline)).scalars().all() == ["started"]
     engine.dispose()

@@ -156,6 +156,7 @@ def _missed(drill: Drill, step: Step) -> None:
 
 KIND: SubjectKind[Drill, DrillFacts] = SubjectKind(
     name=DRILL,
+    model=Drill,
     workflow=WORKFLOW,
     load=lambda session, actor, drill_id: session.get_one(Drill, drill_id),
     facts=lambda drill, actor, note: DrillFacts(str(actor.role) if actor else SYSTEM_ROLE),
@@ -180,7 +181,8 @@ def platform(
     drill_tables: Engine, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Session]:
     """A rolled-back session, with the drill's kind known to the sweep."""
-    monkeypatch.setitem(workflow_runner.KINDS, DRILL, KIND)
+    monkeypatch.setattr(workflow_runner, "KINDS", {})
+    workflow_runner.register(KIND)
     yield session
 
 
@@ -311,4 +313,97 @@ def test_a_state_whose_deadline_fires_no_system_step_is_refused() -> None:
             guards={},
             roles={"start": frozenset({"agent"}), "go": frozenset({"agent"})},
             role_of=lambda facts: "agent",
+        )
+
+
+NUDGE: Workflow[DrillFacts] = Workflow(
+    "nudge",
+    ["idle", State("waiting", deadline="reply", on_deadline="remind"), "answered"],
+    [
+        Transition(
+            "ask",
+            ("idle",),
+            "waiting",
+            clocks=(ClockEffect(ClockAction.START, ("reply",), "asked"),),
+        ),
+        # The system reminds and the record stays where its deadline is declared: only the
+        # clock's once-only mark keeps the reminder from repeating.
+        Transition("remind", ("waiting",), "waiting", system=True),
+        Transition("answer", ("waiting",), "answered"),
+    ],
+    guards={},
+    roles={"ask": frozenset({"manager"}), "remind": frozenset(), "answer": frozenset({"manager"})},
+    role_of=lambda facts: facts.role,
+)
+NUDGE_KIND: SubjectKind[Drill, DrillFacts] = SubjectKind(
+    name="nudge",
+    model=Drill,
+    workflow=NUDGE,
+    load=KIND.load,
+    facts=KIND.facts,
+    title=lambda drill: f"nudge {drill.id}",
+    record_event=_record,
+    apply_clocks=lambda session, drill, effects, now: deadlines.apply_effects(
+        session, "nudge", drill.id, effects, now, lambda name, at: at + WINDOW
+    ),
+    emit=_emit,
+)
+
+
+def test_a_deadline_step_that_leaves_the_state_as_it_was_is_fired_once(
+    platform: Session,
+) -> None:
+    workflow_runner.register(NUDGE_KIND)
+    drill = opened_drill(platform)
+    drill.state = "idle"
+    with time_machine.travel(START, tick=False):
+        workflow_runner.fire(platform, NUDGE_KIND, SUPERVISOR, drill.id, drill.version, "ask")
+    with time_machine.travel(START + WINDOW + timedelta(minutes=1), tick=False):
+        for _ in range(3):
+            workflow_runner.pass_instants(platform, clock.now())
+    assert drill.state == "waiting"
+    assert [t for t, _a, _s in history(platform, drill)][-2:] == ["ask", "remind"]
+
+
+def test_a_subject_that_cannot_take_its_deadline_step_does_not_stop_the_sweep(
+    platform: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    gone, kept = opened_drill(platform), opened_drill(platform)
+    platform.delete(gone)  # clocks name their subject without a foreign key: it may vanish
+    platform.flush()
+    with time_machine.travel(START + WINDOW + timedelta(seconds=1), tick=False):
+        result = workflow_runner.pass_instants(platform, clock.now())
+    assert len(result.breached) == 2  # both marks stand
+    assert kept.state == "missed"  # and the other subject took its step
+    assert f"drill {gone.id} did not take its deadline step" in caplog.text
+
+
+def test_a_deadline_of_an_unregistered_kind_is_reported_not_raised(
+    platform: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    drill = opened_drill(platform)
+    workflow_runner.KINDS.clear()  # say, a worker that never imported the area
+    with time_machine.travel(START + WINDOW + timedelta(seconds=1), tick=False):
+        workflow_runner.pass_instants(platform, clock.now())
+    assert drill.state == "open"
+    assert "no workflow registered for 'drill' deadlines" in caplog.text
+
+
+def test_a_kind_whose_records_do_not_count_versions_is_refused() -> None:
+    class Unversioned(DrillBase):
+        __tablename__ = "test_unversioned"
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    with pytest.raises(ValueError, match="must count its versions"):
+        SubjectKind(
+            name="unversioned",
+            model=Unversioned,
+            workflow=WORKFLOW,
+            load=KIND.load,
+            facts=KIND.facts,
+            title=KIND.title,
+            record_event=_record,
+            apply_clocks=_clocks,
+            emit=_emit,
+            field_changes={"record_missed": _missed},
         )

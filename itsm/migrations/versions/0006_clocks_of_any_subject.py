@@ -65,7 +65,7 @@ def downgrade() -> None:
         batch_op.create_index("ix_notification_ticket_id", ["ticket_id"], unique=False)
     op.execute(
         "DELETE FROM sla_clock_event WHERE clock_id IN "
-        "(SELECT id FROM sla_clock WHERE subject_type <> 'ticket')"
+        "(SELECT id FROM sla_clock WHERE subject_type <> 'ticket' OR policy_id IS NULL)"
     )
     op.execute("DELETE FROM sla_clock WHERE subject_type <> 'ticket' OR policy_id IS NULL")
     with op.batch_alter_table("sla_clock", schema=None) as batch_op:
