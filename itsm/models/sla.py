@@ -116,12 +116,6 @@ class Clock(Base):
         ),
     )
 
-    @property
-    def ticket_id(self) -> int | None:
-        """The ticket this clock belongs to, if its subject is a ticket."""
-        return self.subject_id if self.subject_type == TICKET else None
-
-
 TICKET = "ticket"
 """The subject type of tickets' clocks and notifications."""
 
