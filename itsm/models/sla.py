@@ -116,6 +116,7 @@ class Clock(Base):
         ),
     )
 
+
 TICKET = "ticket"
 """The subject type of tickets' clocks and notifications."""
 
