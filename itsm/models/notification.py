@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from itsm.db import Base
+from itsm.models.sla import TICKET
 
 PENDING = "pending"
 """Waiting for its first attempt, a retry, or the end of quiet hours (`not_before`)."""
@@ -109,7 +110,7 @@ class Notification(Base):
     @property
     def ticket_id(self) -> int | None:
         """The ticket the message is about, if its subject is a ticket."""
-        return self.subject_id if self.subject_type == "ticket" else None
+        return self.subject_id if self.subject_type == TICKET else None
 
     __table_args__ = (
         Index("ix_notification_subject", "subject_type", "subject_id"),

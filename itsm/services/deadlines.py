@@ -7,24 +7,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from itsm.models import Clock
-from itsm.services.sla import cancel_clock, log_clock_event, schedule_timers, stop_clock
+from itsm.services.sla import clocks_of, log_clock_event, schedule_timers, stop_or_cancel
 from workflows.engine import ClockAction, ClockEffect
 
 CALENDAR_TIME = "24x7"
 
 DueAt = Callable[[str, datetime], datetime | None]
 """The instant a named deadline of the subject falls due, started now (None: none applies)."""
-
-
-def clocks_of(session: Session, subject_type: str, subject_id: int) -> dict[str, Clock]:
-    rows = session.scalars(
-        select(Clock).where(Clock.subject_type == subject_type, Clock.subject_id == subject_id)
-    )
-    return {c.metric: c for c in rows}
 
 
 def start(
@@ -73,25 +65,18 @@ def apply_effects(
 
     Deadlines are not paused or reopened (only tickets' SLA clocks are); a workflow that
     declares so for one is refused here rather than silently ignored."""
-    clocks = clocks_of(session, subject_type, subject_id)
+    clocks = {c.metric: c for c in clocks_of(session, subject_type, subject_id)}
     started: list[Clock] = []
     for effect in effects:
-        named = [clocks[name] for name in effect.clocks if name in clocks]
-        if effect.action == ClockAction.START:
-            for name in effect.clocks:
-                instant = due_at(name, now)
-                if name not in clocks and instant is not None:
-                    clock_row = start(
-                        session, subject_type, subject_id, name, instant, now, effect.cause
-                    )
-                    clocks[name] = clock_row
-                    started.append(clock_row)
-        elif effect.action == ClockAction.STOP:
-            for clock_row in named:
-                stop_clock(clock_row, now, effect.cause)
-        elif effect.action == ClockAction.CANCEL:
-            for clock_row in named if effect.clocks else list(clocks.values()):
-                cancel_clock(clock_row, now, effect.cause)
-        else:
+        if stop_or_cancel(effect, clocks, now):
+            continue
+        if effect.action != ClockAction.START:
             raise ValueError(f"{subject_type}: a deadline cannot {effect.action}")
+        for name in effect.clocks:
+            instant = due_at(name, now)
+            if name not in clocks and instant is not None:
+                clocks[name] = start(
+                    session, subject_type, subject_id, name, instant, now, effect.cause
+                )
+                started.append(clocks[name])
     schedule_timers(session, started)

@@ -6,7 +6,7 @@ import copy
 import functools
 import math
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -360,14 +360,19 @@ def open_clocks(session: Session, ticket: Ticket, now: datetime) -> None:
     )
 
 
-def ticket_clocks(session: Session, ticket_id: int) -> list[Clock]:
+def clocks_of(session: Session, subject_type: str, subject_id: int) -> list[Clock]:
+    """A subject's clocks (a ticket's SLA clocks, a workflow's deadlines), oldest first."""
     return list(
         session.scalars(
             select(Clock)
-            .where(Clock.subject_type == TICKET, Clock.subject_id == ticket_id)
+            .where(Clock.subject_type == subject_type, Clock.subject_id == subject_id)
             .order_by(Clock.id)
         )
     )
+
+
+def ticket_clocks(session: Session, ticket_id: int) -> list[Clock]:
+    return clocks_of(session, TICKET, ticket_id)
 
 
 def apply_clock_effects(
@@ -381,15 +386,14 @@ def apply_clock_effects(
     cals = _calendars(session, policy_row)
     moved: list[Clock] = []
     for effect in effects:
+        if stop_or_cancel(effect, clocks, now):
+            continue
         named = [clocks[m] for m in effect.clocks if m in clocks]
         if effect.action == ClockAction.START:
             for metric in effect.clocks:
                 if metric not in clocks:
                     started = _start_on_site(session, ticket, Metric(metric), policy_row, cals, now)
                     moved += [started] if started else []
-        elif effect.action == ClockAction.STOP:
-            for clock_row in named:
-                stop_clock(clock_row, now, effect.cause)
         elif effect.action == ClockAction.PAUSE:
             for clock_row in named:
                 if clock_row.status == "running":
@@ -404,10 +408,23 @@ def apply_clock_effects(
             for clock_row in named:
                 _reopen(clock_row, cals, now, effect.cause)
                 moved.append(clock_row)
-        elif effect.action == ClockAction.CANCEL:
-            for clock_row in named if effect.clocks else list(clocks.values()):
-                cancel_clock(clock_row, now, effect.cause)
     schedule_timers(session, moved)
+
+
+def stop_or_cancel(effect: ClockEffect, clocks: Mapping[str, Clock], now: datetime) -> bool:
+    """Carry out a STOP (the named clocks met) or CANCEL (the named ones, or all when none is
+    named) effect; False for any other action. Tickets' clocks and deadlines alike."""
+    if effect.action == ClockAction.STOP:
+        for name in effect.clocks:
+            if name in clocks:
+                stop_clock(clocks[name], now, effect.cause)
+        return True
+    if effect.action == ClockAction.CANCEL:
+        for name in effect.clocks or tuple(clocks):
+            if name in clocks:
+                cancel_clock(clocks[name], now, effect.cause)
+        return True
+    return False
 
 
 def _start_on_site(

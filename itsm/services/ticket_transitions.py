@@ -121,13 +121,10 @@ def _prepare(
         data["assignee"] = [ticket.assignee_id, assignee_id]
         ticket.assignee_id = assignee_id
     if wf.WORKFLOW.takes(trigger, "position"):
-        data["position_given"] = inputs.get("position")
+        data.update(_arrival_data(ticket, inputs.get("position")))
 
 
 def _record(session: Session, ticket: Ticket, step: Step) -> None:
-    data = dict(step.data)
-    if "position_given" in data:
-        data.update(_arrival_data(ticket, data.pop("position_given")))
     record_event(
         session,
         ticket,
@@ -138,7 +135,7 @@ def _record(session: Session, ticket: Ticket, step: Step) -> None:
         from_state=step.source,
         to_state=step.target,
         note=step.note,
-        data=data,
+        data=step.data,
     )
 
 
