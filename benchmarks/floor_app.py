@@ -25,18 +25,13 @@ from flask_smorest import Api, Blueprint, abort
 from redis import Redis
 from sqlalchemy import String, bindparam, create_engine, func, insert, select
 
-from itsm.api.schemas import TicketCreateSchema, TicketSchema
+from itsm.directory.models import Contract, Institution
 from itsm.jobs import rq_enqueuer
-from itsm.models import (
-    TICKET_NUMBERS,
-    Contract,
-    Institution,
-    Notification,
-    OutboxMessage,
-    Ticket,
-    TicketEvent,
-)
+from itsm.models.outbox import OutboxMessage
+from itsm.notify.models import Notification
 from itsm.outbox import Message
+from itsm.tickets.models import TICKET_NUMBERS, Ticket, TicketEvent
+from itsm.tickets.schemas import TicketCreateSchema, TicketSchema
 
 TOKEN = os.environ.get("BENCH_FLOOR_TOKEN", "")
 USER_ID = int(os.environ.get("BENCH_FLOOR_USER_ID", "0"))

@@ -81,18 +81,13 @@ def seed_world(
     configuration item and an agent with an API token; with `policy` (a shipped contract
     code), that contract's SLA policy published as version 1. Benchmarks that open tickets
     through the API may leave the policy to be published on the first ticket, as in service."""
+    from itsm.accounts.models import User
+    from itsm.accounts.services import users
     from itsm.db import Database
-    from itsm.models import (
-        ConfigurationItem,
-        Contract,
-        District,
-        Institution,
-        Role,
-        SlaPolicy,
-        User,
-    )
-    from itsm.services import users
-    from itsm.services.directory import institution_values
+    from itsm.directory.models import ConfigurationItem, Contract, District, Institution
+    from itsm.directory.services.directory import institution_values
+    from itsm.models.types import Role
+    from itsm.sla.models import SlaPolicy
     from sla_rules.policy import shipped_policy
 
     database = Database(url)

@@ -41,8 +41,10 @@ from benchmarks.proc_cpu import cpu_seconds, machine_seconds  # noqa: E402
 from itsm import clock, migrate, outbox  # noqa: E402
 from itsm.db import Database  # noqa: E402
 from itsm.jobs import job_id_of, rq_enqueuer  # noqa: E402
-from itsm.models import Notification, OutboxMessage, Ticket  # noqa: E402
-from itsm.services import notices  # noqa: E402
+from itsm.models.outbox import OutboxMessage  # noqa: E402
+from itsm.notify.models import Notification  # noqa: E402
+from itsm.notify.services import notices  # noqa: E402
+from itsm.tickets.models import Ticket  # noqa: E402
 from tests.integration.notify_env import provider_env  # noqa: E402
 
 

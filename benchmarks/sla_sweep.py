@@ -385,7 +385,7 @@ def plan_summary(lines: list[str]) -> str:
 def run(args: argparse.Namespace) -> int:
     from itsm import migrate
     from itsm.db import Database
-    from itsm.models import Clock
+    from itsm.sla.models import Clock
 
     sweep = load_sweep(args.sweep)
     rng = random.Random(args.seed)
@@ -636,7 +636,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="random seed of the due clocks")
     parser.add_argument(
         "--sweep",
-        default="itsm.services.sla_sweep:sweep",
+        default="itsm.sla.services.sla_sweep:sweep",
         help="the sweep to time: package.module:function or file.py:function",
     )
     args = parser.parse_args(argv)

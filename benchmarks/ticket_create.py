@@ -101,8 +101,10 @@ def prepare(url: str, contract_code: str = "BENCH") -> Seed:
     so every ticket also starts its SLA clocks; "BENCH" has no policy and starts none."""
     from benchmarks import bare_app
     from itsm import migrate
+    from itsm.accounts.models import User
     from itsm.db import Database
-    from itsm.models import Contract, Role, User
+    from itsm.directory.models import Contract
+    from itsm.models.types import Role
 
     migrate.upgrade(url)
     world = seed_world(url, contract_code)

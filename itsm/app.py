@@ -43,11 +43,9 @@ def create_app(
     app.extensions["itsm.runtime"] = runtime
     app.extensions["itsm.db"] = runtime.database
 
-    from itsm import hooks
     from itsm.api.base import init_api
     from itsm.web import init_web
 
     init_api(app)
-    app.register_blueprint(hooks.blp)
     init_web(app)
     return app

@@ -56,8 +56,8 @@ def _safe_url(url: str) -> str:
 @click.option("--no-serve", is_flag=True, help="Load the data and print how to sign in, then stop.")
 def demo(port: int, no_serve: bool) -> None:
     """Create the database if needed, load the demo data once, and serve on 127.0.0.1."""
+    from itsm.accounts.services import users
     from itsm.demo import loader
-    from itsm.services import users
 
     settings = _settings()
     migrate.upgrade(settings.database_url)
@@ -104,7 +104,7 @@ def token() -> None:
 @click.option("--name", default="", help="What the token is for.")
 def token_create(username: str, name: str) -> None:
     """Print a new API token for USERNAME (alone on the last line); it is stored hashed."""
-    from itsm.services import users
+    from itsm.accounts.services import users
 
     database = _database(_settings())
     try:
@@ -125,7 +125,7 @@ def user() -> None:
 @click.argument("username")
 def user_passwd(username: str) -> None:
     """Set USERNAME's password, read from standard input."""
-    from itsm.services import users
+    from itsm.accounts.services import users
 
     password = sys.stdin.readline().rstrip("\r\n")
     database = _database(_settings())
@@ -209,7 +209,7 @@ def calendar_load(file: IO[str]) -> None:
     """
     import json
 
-    from itsm.services import calendars
+    from itsm.sla.services import calendars
 
     try:
         data = json.load(file)

@@ -2,7 +2,7 @@
 
 After commit the transaction's rows go to the queue in one batch, from memory: the request
 writes nothing more. Rows are marked dispatched later, in bulk, by the periodic redispatch
-(`itsm.jobs.sla.redispatch_outbox`): it marks the rows whose jobs the queue holds and hands
+(`itsm.jobs.outbox.redispatch_outbox`): it marks the rows whose jobs the queue holds and hands
 the queue the rows it lacks (a crash between commit and enqueue, Redis down or flushed).
 Job ids are the rows' keys, so a row enqueued twice is still one job.
 """

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import current_app, g
 from sqlalchemy.orm import Session
 
-from itsm.services.access import Actor
+from itsm.accounts.services.access import Actor
 
 
 def db_session() -> Session:

@@ -22,7 +22,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from sqlalchemy import Engine
 
-from itsm import outbox
+from itsm import areas, outbox
 from itsm.config import Settings
 from itsm.db import Database, make_engine, ping_when_idle
 from itsm.jobs import inline_enqueuer, rq_enqueuer
@@ -38,6 +38,7 @@ class Runtime:
     def __init__(
         self, settings: Settings, role: Role, enqueue: outbox.Enqueue | None = None
     ) -> None:
+        areas.import_models()  # every mapper's relationships resolve, whatever ran first
         self.settings = settings
         self.role = role
         self._enqueue = enqueue

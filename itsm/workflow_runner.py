@@ -22,10 +22,11 @@ from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
 from itsm import clock
+from itsm.accounts.services.access import Actor
 from itsm.errors import ItsmError, PreconditionFailed, TransitionRefused
-from itsm.models import Clock
-from itsm.services import notices, sla_sweep
-from itsm.services.access import Actor
+from itsm.notify.services import notices
+from itsm.sla.models import Clock
+from itsm.sla.services import sla_sweep
 from workflows.engine import ClockEffect, Transition, Workflow
 from workflows.errors import TriggerRefused
 

@@ -12,18 +12,13 @@ from sqlalchemy import update
 from werkzeug.test import TestResponse
 
 from itsm import clock
+from itsm.accounts.models import User
+from itsm.accounts.services import users
 from itsm.db import Database
-from itsm.models import (
-    ConfigurationItem,
-    Contract,
-    District,
-    Institution,
-    OutboxMessage,
-    Role,
-    User,
-)
-from itsm.services import users
-from itsm.services.directory import institution_values
+from itsm.directory.models import ConfigurationItem, Contract, District, Institution
+from itsm.directory.services.directory import institution_values
+from itsm.models.outbox import OutboxMessage
+from itsm.models.types import Role
 
 _counter = itertools.count(1)
 

@@ -8,8 +8,8 @@ from typing import Any
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from itsm.accounts.services import users
 from itsm.db import Database
-from itsm.services import users
 from tests.factories import World
 
 PASSWORD = "page-test-password"

@@ -8,10 +8,10 @@ from typing import Any
 from flask import request
 
 from itsm import caches
+from itsm.accounts.services import users as user_service
+from itsm.accounts.services.access import Actor
 from itsm.api.base import API_PREFIX, PUBLIC_PATHS, error_body
 from itsm.request_scope import act_as, db_session
-from itsm.services import users as user_service
-from itsm.services.access import Actor
 
 
 def authenticate() -> Any:

@@ -182,9 +182,11 @@ def init_api(app: Flask) -> Api:
     app.register_error_handler(IntegrityError, handle_integrity)
     app.before_request(authenticate)
     app.teardown_appcontext(close_session)
-    from itsm.api import directory, docs, notifications, sla, tickets
+    from itsm import areas
+    from itsm.api import docs
 
-    for blueprint in (tickets.blp, sla.blp, directory.blp, notifications.blp):
-        api.register_blueprint(blueprint, url_prefix=API_PREFIX)
+    for area in areas.AREAS:
+        for reference in area.api:
+            api.register_blueprint(areas.attribute(reference), url_prefix=API_PREFIX)
     app.register_blueprint(docs.blp)
     return api

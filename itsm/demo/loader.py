@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from itsm.accounts.models import User
+from itsm.accounts.services.users import set_password
 from itsm.demo import catalog
-from itsm.models import ConfigurationItem, Contract, District, Institution, Role, User
-from itsm.services.directory import search_text
-from itsm.services.users import set_password
+from itsm.directory.models import ConfigurationItem, Contract, District, Institution
+from itsm.directory.services.directory import search_text
+from itsm.models.types import Role
 
 DEMO_PASSWORD = "itsm-demo-2026"
 

@@ -7,7 +7,6 @@ import importlib
 import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +16,7 @@ from rq import Queue, Retry
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 
+from itsm import areas
 from itsm.outbox import Enqueue, Message, Queued
 
 QUEUES = ("sla", "notifications", "default")
@@ -29,31 +29,14 @@ FAILURE_TTL = 86400
 RETRY = Retry(max=3, interval=[5, 30, 120])
 
 KIND_TO_JOB: dict[str, tuple[str, str, Retry | None]] = {
-    "sla_timer": ("sla", "itsm.jobs.sla.fire_timer", RETRY),
-    # A notification counts its own attempts and backs off by its own rules (deliveries.py).
-    "notification": ("notifications", "itsm.jobs.notifications.deliver", None),
-    "notification_fallback": ("notifications", "itsm.jobs.notifications.check_fallback", RETRY),
-    "wechat_inbound": ("default", "itsm.jobs.notifications.process_wechat", RETRY),
+    kind: (job.queue, job.function, RETRY if job.retried else None)
+    for kind, job in areas.job_kinds().items()
 }
+"""The queue, function and retry of each outbox kind, as the areas declare them."""
 
-
-@dataclass(frozen=True)
-class Periodic:
-    """A job `itsm cron` enqueues every `seconds`; `id` is its name in RQ's cron registry."""
-
-    id: str
-    function: str
-    queue: str
-    seconds: int
-
-
-PERIODIC = (
-    Periodic("sla-sweep", "itsm.jobs.sla.sweep_all", "sla", 60),
-    Periodic("outbox-redispatch", "itsm.jobs.sla.redispatch_outbox", "default", 30),
-    Periodic("lost-messages", "itsm.jobs.notifications.sweep_unfinished", "notifications", 30),
-)
-"""The periodic work, as data: the SLA sweep (which also fires deadline triggers), the outbox
-redispatch, and the hand-on of messages whose worker died."""
+PERIODIC = areas.periodic()
+"""The periodic work, as data with stable ids: the outbox redispatch and each area's (the SLA
+sweep, which also fires deadline triggers; the hand-on of messages whose worker died)."""
 
 
 def function_at(path: str) -> Callable[..., Any]:

@@ -7,10 +7,11 @@ from typing import Any
 from alembic import context
 from sqlalchemy import Connection
 
-import itsm.models  # noqa: F401 - registers every table on the metadata
+from itsm.areas import import_models
 from itsm.db import Base, make_engine
 
 config = context.config
+import_models()  # every table on the metadata
 target_metadata = Base.metadata
 
 

@@ -39,10 +39,11 @@ def init_web(app: Flask) -> None:
     csrf.init_app(app)
     app.jinja_env.filters.update(labels.FILTERS)
 
-    from itsm.web import auth, engineer, hotline, portal, tickets
+    from itsm import areas
 
-    for module in (auth, hotline, tickets, engineer, portal):
-        app.register_blueprint(module.bp)
+    for area in areas.AREAS:
+        for reference in area.pages:
+            app.register_blueprint(areas.attribute(reference))
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

@@ -14,11 +14,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from itsm import clock
+from itsm.accounts.models import User
+from itsm.accounts.services import form_tokens, signin
+from itsm.accounts.services.access import Actor
 from itsm.errors import ItsmError
-from itsm.models import Role, User
+from itsm.models.types import Role
 from itsm.request_scope import act_as, current_actor, db_session
-from itsm.services import form_tokens, signin
-from itsm.services.access import Actor
 
 csrf = CSRFProtect()
 F = TypeVar("F", bound=Callable[..., Any])

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app, g, url_for
 from flask_babel import lazy_gettext as _l
 
-from itsm.models import Role
-from itsm.services.notices import SKIP_REASONS
+from itsm.models.types import Role
+from itsm.notify.services.notices import SKIP_REASONS
 
 STATES = {
     "new": _l("New"),

@@ -23,7 +23,8 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from itsm.db import Database
-from itsm.models import Attachment, Comment, IdempotencyRecord, Ticket, TicketEvent
+from itsm.models.idempotency import IdempotencyRecord
+from itsm.tickets.models import Attachment, Comment, Ticket, TicketEvent
 from tests.factories import World
 
 NO_SUCH_ID = 2_147_483_647

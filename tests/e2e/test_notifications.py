@@ -10,8 +10,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from itsm.db import Database
-from itsm.models import Notification, OutboxMessage
-from itsm.services import notices, sla_sweep
+from itsm.models.outbox import OutboxMessage
+from itsm.notify.models import Notification
+from itsm.notify.services import notices
+from itsm.sla.services import sla_sweep
 from tests.conftest import at
 from tests.factories import World, build_world, publish_shipped_policy
 
@@ -187,7 +189,7 @@ def test_an_engineer_taking_a_ticket_is_not_told_about_it(client, world, travel)
 
 
 def test_a_person_with_neither_wechat_nor_mobile_is_skipped(client, db, world, travel) -> None:  # type: ignore[no-untyped-def]
-    from itsm.models import User
+    from itsm.accounts.models import User
 
     with db.transaction() as session:
         user = session.get(User, world.users["engineer2"])
@@ -234,7 +236,7 @@ def test_a_breach_of_a_working_hours_clock_waits_for_the_morning(client, db, tra
 def test_emitting_the_same_cause_twice_records_nothing_new(client, db, travel) -> None:  # type: ignore[no-untyped-def]
     world, ticket_id = _breach(db, client, "24x7", "C4", travel)
     with db.transaction() as session:
-        from itsm.models import Clock
+        from itsm.sla.models import Clock
 
         breached = list(
             session.scalars(

@@ -13,10 +13,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from itsm import clock
+from itsm.accounts.models import FormSubmission
 from itsm.app import create_app
 from itsm.db import Database
-from itsm.models import FormSubmission, Ticket, TicketEvent
-from itsm.services import notices
+from itsm.notify.services import notices
+from itsm.tickets.models import Ticket, TicketEvent
 from itsm.web import labels
 from tests.factories import World, publish_shipped_policy
 from tests.pages import PASSWORD, field, give_password, post_form, sign_in

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from itsm import clock
 from itsm.db import Database
-from itsm.services import sla_sweep
+from itsm.sla.services import sla_sweep
 from sla_rules.policy import shipped_policy
 from tests.conftest import at
 from tests.factories import World, build_world, publish_shipped_policy

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from itsm.db import Database
-from itsm.models import Ticket
+from itsm.tickets.models import Ticket
 from tests.factories import World
 
 

@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 from itsm import clock
 from itsm.app import create_app
 from itsm.db import Database
-from itsm.models import Comment, InboundMessage, Ticket
-from itsm.services import wechat_inbound
+from itsm.notify.models import InboundMessage
+from itsm.notify.services import wechat_inbound
+from itsm.tickets.models import Comment, Ticket
 from notifications import WeChatCallback
 from tests.factories import World
 from tests.integration.notify_env import WECHAT_AES_KEY, WECHAT_TOKEN

@@ -9,8 +9,8 @@ import pytest
 
 from itsm import clock
 from itsm.db import Database
-from itsm.models import CalendarYear
-from itsm.services import calendars
+from itsm.sla.models import CalendarYear
+from itsm.sla.services import calendars
 
 
 @pytest.fixture

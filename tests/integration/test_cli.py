@@ -12,9 +12,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from itsm.accounts.models import User
+from itsm.accounts.services import users
 from itsm.app import create_app
-from itsm.models import ConfigurationItem, Contract, District, Institution, User
-from itsm.services import users
+from itsm.directory.models import ConfigurationItem, Contract, District, Institution
 
 ITSM = [sys.executable, "-m", "itsm.cli"]
 

@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from itsm import migrate
+from itsm.areas import import_models
 from itsm.db import Base, make_engine
 from tests.conftest import postgres_database
 
@@ -17,6 +18,7 @@ from tests.conftest import postgres_database
 def test_migrated_schema_matches_the_models(database_url: str) -> None:
     engine = make_engine(database_url)
     with engine.connect() as conn:
+        import_models()
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
         assert context.get_current_revision() is not None

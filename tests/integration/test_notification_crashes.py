@@ -23,10 +23,11 @@ from redis import Redis
 from sqlalchemy import select
 
 from itsm import clock
-from itsm.jobs import notifications as jobs
+from itsm.jobs import outbox as outbox_jobs
 from itsm.jobs import rq_queued
-from itsm.jobs import sla as sla_jobs
-from itsm.models import Notification, OutboxMessage
+from itsm.models.outbox import OutboxMessage
+from itsm.notify import jobs
+from itsm.notify.models import Notification
 from tests.factories import build_world, settle_outbox
 from tests.integration.notify_env import provider_env, worker_runtime
 from tests.processes import stop
@@ -115,7 +116,7 @@ def notification(app: Flask, ticket_id: int, event: str) -> Notification:
 def hand_on_lost(env: dict[str, str]) -> None:
     """What `itsm cron` does every 30 s: redispatch the outbox, hand on lost deliveries."""
     with worker_runtime(env):
-        sla_jobs.redispatch_outbox()
+        outbox_jobs.redispatch_outbox()
         jobs.sweep_unfinished()
 
 

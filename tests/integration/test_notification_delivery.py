@@ -19,9 +19,10 @@ from twilio.request_validator import RequestValidator
 from itsm import clock
 from itsm.app import create_app
 from itsm.db import Database
-from itsm.jobs import notifications as jobs
 from itsm.jobs import runtime
-from itsm.models import Notification, OutboxMessage
+from itsm.models.outbox import OutboxMessage
+from itsm.notify import jobs
+from itsm.notify.models import Notification
 from tests.conftest import at
 from tests.factories import World
 from tests.integration.notify_env import PUBLIC_URL, provider_env, worker_runtime
@@ -302,7 +303,7 @@ def test_a_skipped_row_is_never_attempted(client, db, world, worker, provider, t
 def test_a_dead_workers_lease_is_handed_on_by_the_sweep(
     client, db, world, worker, provider, travel, redis_server
 ) -> None:  # type: ignore[no-untyped-def]
-    from itsm.services import deliveries
+    from itsm.notify.services import deliveries
 
     travel(MONDAY_10)
     row = opened(client, world, db, priority="P3")

@@ -27,8 +27,8 @@ from itsm import clock, outbox
 from itsm.app import create_app
 from itsm.db import Database
 from itsm.jobs import job_id_of, rq_enqueuer, rq_queued
-from itsm.jobs.sla import REDISPATCH_AFTER
-from itsm.models import OutboxMessage
+from itsm.jobs.outbox import REDISPATCH_AFTER
+from itsm.models.outbox import OutboxMessage
 from tests.factories import build_world, settle_outbox
 from tests.redis_server import RedisServer
 

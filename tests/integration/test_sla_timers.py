@@ -21,7 +21,9 @@ from sqlalchemy import select
 
 from itsm import clock
 from itsm.jobs import job_id_of, rq_queued
-from itsm.models import Clock, OutboxMessage, TicketEvent
+from itsm.models.outbox import OutboxMessage
+from itsm.sla.models import Clock
+from itsm.tickets.models import TicketEvent
 from tests.factories import World, build_world, publish_shipped_policy
 from tests.processes import stop
 from tests.redis_server import RedisServer

@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlalchemy import event, select, text
 
+from itsm.accounts.models import User
+from itsm.accounts.services.access import Actor
 from itsm.db import Database
-from itsm.models import Ticket, TicketSerial, User
-from itsm.services import tickets
-from itsm.services.access import Actor
+from itsm.tickets.models import Ticket, TicketSerial
+from itsm.tickets.services import tickets
 from tests.factories import World
 
 CLIENTS = 8

@@ -18,21 +18,18 @@ from sqlalchemy import Engine, Integer, String, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from itsm import clock, workflow_runner
+from itsm.accounts.models import User
+from itsm.accounts.services.access import Actor
 from itsm.db import UTCDateTime
+from itsm.directory.models import Contract
 from itsm.errors import TransitionRefused
-from itsm.models import (
-    Clock,
-    ClockEvent,
-    Contract,
-    ContractContact,
-    Notification,
-    OutboxMessage,
-    Role,
-    User,
-)
 from itsm.models.events import EventRecord, record_event
-from itsm.services import deadlines, notices
-from itsm.services.access import Actor
+from itsm.models.outbox import OutboxMessage
+from itsm.models.types import Role
+from itsm.notify.models import ContractContact, Notification
+from itsm.notify.services import notices
+from itsm.sla.models import Clock, ClockEvent
+from itsm.sla.services import deadlines
 from itsm.workflow_runner import Step, SubjectKind
 from workflows.engine import SYSTEM_ROLE, ClockAction, ClockEffect, State, Transition, Workflow
 

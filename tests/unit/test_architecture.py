@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from itsm.services import notices
+from itsm.areas import AREAS, attribute
+from itsm.notify.services import notices
 from itsm.web import labels
 from workflows import ticket
 
@@ -43,14 +44,44 @@ def test_the_pure_core_imports_no_infrastructure(package: str) -> None:
     assert offending == []
 
 
-def test_services_import_neither_the_api_nor_the_pages() -> None:
+def is_web_facing(module: str) -> bool:
+    """The API, the pages and the providers' callbacks: of the platform or of an area."""
+    parts = module.split(".")
+    return parts[0] == "itsm" and bool({"api", "web", "pages", "hooks"} & set(parts[1:3]))
+
+
+def test_no_area_s_services_or_jobs_import_the_api_or_the_pages() -> None:
+    areas = [area.name for area in AREAS]
+    code = [f"itsm/{name}/services" for name in areas] + ["itsm/jobs"]
+    jobs = [ROOT / "itsm" / name / "jobs.py" for name in areas]
     offending = [
         f"{path.relative_to(ROOT)} imports {module}"
-        for path in python_files("itsm/services", "itsm/jobs")
+        for path in [*python_files(*code), *(path for path in jobs if path.exists())]
         for module in imported_modules(path)
-        if module.startswith(("itsm.api", "itsm.web"))
+        if is_web_facing(module)
     ]
     assert offending == []
+
+
+def test_the_check_of_web_facing_modules_would_catch_one() -> None:
+    assert is_web_facing("itsm.tickets.api") and is_web_facing("itsm.tickets.pages.hotline")
+    assert is_web_facing("itsm.api.base") and is_web_facing("itsm.web.common")
+    assert is_web_facing("itsm.notify.hooks")
+    assert not is_web_facing("itsm.tickets.services.tickets") and not is_web_facing("itsm.db")
+
+
+def test_every_area_has_the_same_layout_and_the_app_serves_what_it_declares() -> None:
+    from itsm.app import create_app
+
+    app = create_app(database_url="sqlite://")
+    for area in AREAS:
+        package = ROOT / "itsm" / area.name
+        assert (package / "models.py").exists() and (package / "services").is_dir()
+        assert area.models == f"itsm.{area.name}.models"
+        for reference in area.api + area.pages:
+            assert reference.startswith(f"itsm.{area.name}.")
+            assert attribute(reference).name in app.blueprints
+    assert not (ROOT / "itsm" / "services").exists()
 
 
 def test_trigger_names_are_written_only_in_workflows_and_the_label_catalogue() -> None:
@@ -85,7 +116,8 @@ def test_periodic_jobs_have_stable_unique_ids_and_real_functions() -> None:
 def test_every_process_cache_is_named_in_one_place_and_cleared_by_one_call() -> None:
     from itsm import caches
     from itsm.api import auth
-    from itsm.services import sla, tickets
+    from itsm.sla.services import sla
+    from itsm.tickets.services import tickets
 
     assert {"api-tokens", "calendars", "sla-policies", "ticket-context-queries"} <= set(
         caches.described()

@@ -1,0 +1,67 @@
+"""Signing in to the pages, with failed attempts limited per account and per address.
+
+The count lives in the database, so every web process (gunicorn workers, hosts) shares it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from itsm.accounts.models import SignInFailure, User
+from itsm.accounts.services import users
+
+ADDRESS_FACTOR = 4
+"""An address may fail this many times more than an account (several people behind one NAT)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    user: User | None
+    locked: bool = False
+    """Too many failures lately: the password was not even checked."""
+
+
+def _keys(username: str, address: str) -> tuple[str, str]:
+    return f"user:{username.strip().lower()}"[:200], f"addr:{address}"[:200]
+
+
+def _failures(session: Session, key: str, since: datetime) -> int:
+    query = select(func.count()).where(SignInFailure.key == key, SignInFailure.at > since)
+    return session.scalar(query) or 0
+
+
+def sign_in(
+    session: Session,
+    username: str,
+    password: str,
+    address: str,
+    now: datetime,
+    max_failures: int,
+    window: timedelta,
+) -> Outcome:
+    """The user for these credentials, unless the account or address failed too often lately."""
+    user_key, addr_key = _keys(username, address)
+    since = now - window
+    if (
+        _failures(session, user_key, since) >= max_failures
+        or _failures(session, addr_key, since) >= max_failures * ADDRESS_FACTOR
+    ):
+        return Outcome(None, locked=True)
+    user = users.check_password(session, username.strip(), password)
+    if user is None:
+        session.execute(delete(SignInFailure).where(SignInFailure.at <= since))
+        session.add_all([SignInFailure(key=user_key, at=now), SignInFailure(key=addr_key, at=now)])
+        session.flush()
+        return Outcome(None)
+    session.execute(delete(SignInFailure).where(SignInFailure.key == user_key))
+    return Outcome(user)
+
+
+def active_user(session: Session, user_id: int) -> User | None:
+    """The signed-in user of a session cookie, if still active."""
+    user = session.get(User, user_id)
+    return user if user is not None and user.active else None

@@ -1,0 +1,71 @@
+"""User accounts: passwords (scrypt via werkzeug) and API tokens (stored hashed)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from itsm import clock
+from itsm.accounts.models import ApiToken, User
+from itsm.errors import InvalidInput, NotFound
+
+MIN_PASSWORD_LENGTH = 8
+# Checked against when a username is unknown, so both paths cost one KDF run.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def get_by_username(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user named {username!r}")
+    return user
+
+
+def set_password(session: Session, username: str, password: str) -> User:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    user = get_by_username(session, username)
+    user.password_hash = generate_password_hash(password)
+    return user
+
+
+def check_password(session: Session, username: str, password: str) -> User | None:
+    """The active user with this username and password, or None."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.password_hash:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    return user
+
+
+def create_token(session: Session, username: str, name: str = "") -> str:
+    """A new API token for the user; only its hash is kept, so it is shown once."""
+    user = get_by_username(session, username)
+    token = secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(user_id=user.id, token_hash=_token_hash(token), name=name, created_at=clock.now())
+    )
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The active user a bearer token belongs to, or None."""
+    row = session.scalar(
+        select(ApiToken).where(
+            ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None)
+        )
+    )
+    if row is None or not row.user.active:
+        return None
+    return row.user

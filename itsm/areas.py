@@ -1,0 +1,44 @@
+"""The one list of the service's areas: the app registers their blueprints from it, the outbox
+finds their jobs in it, `itsm cron` runs their periodic jobs, and the schema is their models."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from itsm import accounts, directory, notify, sla, tickets
+from itsm.area import Area, JobKind, Periodic
+
+AREAS: tuple[Area, ...] = (
+    tickets.AREA,
+    sla.AREA,
+    directory.AREA,
+    notify.AREA,
+    accounts.AREA,
+)
+"""In the order their API blueprints appear in the OpenAPI document."""
+
+PLATFORM_PERIODIC = (
+    Periodic("outbox-redispatch", "itsm.jobs.outbox.redispatch_outbox", "default", 30),
+)
+"""The platform's own periodic job: the outbox hands RQ what a crash or an outage kept from it."""
+
+
+def job_kinds() -> dict[str, JobKind]:
+    return {job.kind: job for area in AREAS for job in area.jobs}
+
+
+def periodic() -> tuple[Periodic, ...]:
+    return PLATFORM_PERIODIC + tuple(job for area in AREAS for job in area.periodic)
+
+
+def import_models() -> None:
+    """Import every area's models, so that the metadata holds every table."""
+    for area in AREAS:
+        importlib.import_module(area.models)
+
+
+def attribute(reference: str) -> Any:
+    """The object a "package.module:attribute" reference names."""
+    module, _, name = reference.partition(":")
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,82 @@
+"""A workflow's deadlines: clocks with an instant and no SLA policy (an inspection's window, an
+escalation level's acknowledgement, a change's report date), started, met and cancelled by
+the steps their workflow declares, and found by the same sweep as tickets' SLA clocks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from itsm.sla.models import Clock
+from itsm.sla.services.sla import clocks_of, log_clock_event, schedule_timers, stop_or_cancel
+from workflows.engine import ClockAction, ClockEffect
+
+CALENDAR_TIME = "24x7"
+
+DueAt = Callable[[str, datetime], datetime | None]
+"""The instant a named deadline of the subject falls due, started now (None: none applies)."""
+
+
+def start(
+    session: Session,
+    subject_type: str,
+    subject_id: int,
+    name: str,
+    due_at: datetime,
+    now: datetime,
+    cause: str,
+) -> Clock:
+    """A running deadline due at `due_at`, with its timer (no warning instant of its own)."""
+    clock_row = Clock(
+        subject_type=subject_type,
+        subject_id=subject_id,
+        metric=name,
+        status="running",
+        policy_id=None,
+        rule="",
+        target="",
+        calendar=CALENDAR_TIME,
+        meter=CALENDAR_TIME,
+        starts="step",
+        warn_fraction=1.0,
+        total_seconds=max(int((due_at - now).total_seconds()), 0),
+        paused_seconds=0,
+        started_at=now,
+        due_at=due_at,
+        warn_at=due_at,
+        events=[],
+    )
+    log_clock_event(clock_row, now, "started", cause)
+    session.add(clock_row)
+    return clock_row
+
+
+def apply_effects(
+    session: Session,
+    subject_type: str,
+    subject_id: int,
+    effects: Iterable[ClockEffect],
+    now: datetime,
+    due_at: DueAt,
+) -> None:
+    """Start, meet or cancel the subject's deadlines as a step declares.
+
+    Deadlines are not paused or reopened (only tickets' SLA clocks are); a workflow that
+    declares so for one is refused here rather than silently ignored."""
+    clocks = {c.metric: c for c in clocks_of(session, subject_type, subject_id)}
+    started: list[Clock] = []
+    for effect in effects:
+        if stop_or_cancel(effect, clocks, now):
+            continue
+        if effect.action != ClockAction.START:
+            raise ValueError(f"{subject_type}: a deadline cannot {effect.action}")
+        for name in effect.clocks:
+            instant = due_at(name, now)
+            if name not in clocks and instant is not None:
+                clocks[name] = start(
+                    session, subject_type, subject_id, name, instant, now, effect.cause
+                )
+                started.append(clocks[name])
+    schedule_timers(session, started)

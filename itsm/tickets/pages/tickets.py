@@ -1,0 +1,213 @@
+"""The ticket page: details, clocks, history; every step allowed now is a button."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from flask import current_app, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+
+from itsm import clock
+from itsm.directory.services import directory
+from itsm.errors import InvalidInput
+from itsm.models.types import Role
+from itsm.notify.services import deliveries
+from itsm.request_scope import current_actor, db_session
+from itsm.sla.services import sla
+from itsm.tickets.models import Ticket
+from itsm.tickets.services import ticket_files, ticket_transitions
+from itsm.tickets.services import tickets as ticket_service
+from itsm.web import labels
+from itsm.web.common import STAFF, area, new_form_token, once, signed_in, written_file
+from workflows import ticket as ticket_workflow
+from workflows.ticket import OPEN_STATES
+
+bp = area("ticket_pages", __name__)
+
+_ID = "<int(max=2147483647):ticket_id>"
+MAX_PHOTOS = 5
+NOTIFICATIONS_SHOWN = 50
+
+
+def _version() -> int:
+    value = request.form.get("version", "")
+    if not value.isdigit():
+        raise InvalidInput(_("The form does not say which version of the ticket you saw."))
+    return int(value)
+
+
+@bp.get(f"/tickets/{_ID}")
+@signed_in()
+def show(ticket_id: int) -> Any:
+    session, actor, now = db_session(), current_actor(), clock.now()
+    ticket = ticket_service.get_ticket(session, actor, ticket_id)
+    allowed = ticket_transitions.allowed_triggers(ticket, actor)
+    engineers: list[Any] = []
+    if actor.role != Role.REQUESTER and ticket.state in OPEN_STATES:
+        engineers, _total = directory.list_users(
+            session, actor, "engineer", ticket.contract_id, None, 1, 200
+        )
+    if engineers and ticket.assignee_id is None:
+        # A step's form may name the engineer, so ask the workflow as if one were assigned.
+        facts = replace(ticket_transitions.facts_for(ticket, actor, "(any)"), has_assignee=True)
+        workflow = ticket_workflow.WORKFLOW
+        allowed += [
+            t
+            for t in workflow.allowed(ticket.state, facts)
+            if t not in allowed and workflow.takes(t, "assignee_id")
+        ]
+    notifications: list[Any] = []
+    notifications_total = 0
+    if actor.is_staff:  # the delivery log: was the caller texted, did the engineer hear?
+        notifications, notifications_total = deliveries.list_notifications(
+            session, actor, ticket_id, per_page=NOTIFICATIONS_SHOWN
+        )
+    return render_template(
+        "web/ticket.html",
+        ticket=ticket,
+        notifications=notifications,
+        notifications_total=notifications_total,
+        tz=ticket.contract.timezone,
+        clocks=sla.clocks_of_ticket(session, ticket, now),
+        events=ticket_service.list_events(session, actor, ticket_id),
+        comments=ticket_files.list_comments(session, actor, ticket_id),
+        attachments=ticket_files.list_attachments(session, actor, ticket_id),
+        allowed=allowed,
+        simple=[t for t in allowed if t not in labels.TRIGGERS_WITH_OWN_FORM],
+        engineers=engineers,
+        is_staff=actor.is_staff,
+        can_assign=actor.is_staff and ticket.state in OPEN_STATES,
+        form_token=new_form_token(),
+        now=now,
+        max_photos=MAX_PHOTOS,
+        accept=",".join(ticket_files.ACCEPTED_EXTENSIONS),
+    )
+
+
+def _store_uploads(ticket: Ticket) -> int:
+    """Attach the request's uploaded files (field `photos`) to the ticket; how many."""
+    uploads = [f for f in request.files.getlist("photos") if f and f.filename]
+    if len(uploads) > MAX_PHOTOS:
+        raise InvalidInput(_("Attach at most %(n)d files at a time.", n=MAX_PHOTOS))
+    settings = current_app.config["ITSM_SETTINGS"]
+    for upload in uploads:
+        content = upload.read(settings.max_attachment_bytes + 1)
+        _row, path = ticket_files.add_attachment(
+            db_session(),
+            current_actor(),
+            ticket.id,
+            upload.filename or "",
+            content,
+            settings.attachments_path,
+            settings.max_attachment_bytes,
+        )
+        written_file(path)
+    return len(uploads)
+
+
+def _position() -> ticket_transitions.Position | None:
+    """The device position the page's script filled in at check-in; None if refused."""
+    form = request.form
+    if form.get("location_refused") == "1" or not form.get("latitude"):
+        return None
+    try:
+        latitude, longitude = float(form["latitude"]), float(form["longitude"])
+        accuracy = float(form["accuracy"]) if form.get("accuracy") else None
+    except (KeyError, ValueError):
+        return None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    return ticket_transitions.Position(latitude, longitude, accuracy)
+
+
+@bp.post(f"/tickets/{_ID}/steps")
+@signed_in()
+def step(ticket_id: int) -> Any:
+    """Fire the workflow trigger of the pressed button (once per form token)."""
+    trigger = request.form.get("trigger", "")
+    if trigger not in labels.TRIGGERS:
+        raise InvalidInput(_("Unknown step."))
+
+    def do() -> tuple[str, str]:
+        session, actor = db_session(), current_actor()
+        note = request.form.get("note", "").strip()[:10_000] or None
+        assignee = request.form.get("assignee_id", "")
+        ticket = ticket_transitions.fire(
+            session,
+            actor,
+            ticket_id,
+            _version(),
+            trigger,
+            note=note,
+            assignee_id=int(assignee) if assignee.isdigit() else None,
+            position=_position() if ticket_workflow.WORKFLOW.takes(trigger, "position") else None,
+        )
+        takes_files = ticket_workflow.WORKFLOW.takes(trigger, "files")
+        photos = _store_uploads(ticket) if takes_files else 0
+        step_name = labels.label(trigger, "trigger")
+        message = _("%(number)s: %(step)s done.", number=ticket.number, step=step_name)
+        if photos:
+            message += " " + _("%(n)d file(s) attached.", n=photos)
+        return url_for("ticket_pages.show", ticket_id=ticket_id), message
+
+    return once(do)
+
+
+@bp.post(f"/tickets/{_ID}/assignee")
+@signed_in(*STAFF)
+def assign(ticket_id: int) -> Any:
+    """Assign (or re-assign) the ticket to an engineer without changing its state."""
+    value = request.form.get("assignee_id", "")
+
+    def do() -> tuple[str, str]:
+        ticket = ticket_service.update_ticket(
+            db_session(),
+            current_actor(),
+            ticket_id,
+            _version(),
+            {"assignee_id": int(value) if value.isdigit() else None},
+        )
+        name = ticket.assignee.display_name if ticket.assignee else "—"
+        message = _("%(number)s assigned to %(name)s.", number=ticket.number, name=name)
+        return url_for("ticket_pages.show", ticket_id=ticket_id), message
+
+    return once(do)
+
+
+@bp.post(f"/tickets/{_ID}/comments")
+@signed_in()
+def comment(ticket_id: int) -> Any:
+    """Record work or a remark, with photos or files."""
+    body = request.form.get("body", "").strip()[:10_000]
+    internal = request.form.get("internal") == "on"
+
+    def do() -> tuple[str, str]:
+        session, actor = db_session(), current_actor()
+        ticket = ticket_service.get_ticket(session, actor, ticket_id)
+        has_files = any(f and f.filename for f in request.files.getlist("photos"))
+        if not body and not has_files:
+            raise InvalidInput(_("Write something or attach a file."))
+        if body:
+            ticket_files.add_comment(session, actor, ticket_id, body, internal)
+        photos = _store_uploads(ticket)
+        message = _("%(number)s: noted.", number=ticket.number)
+        if photos:
+            message += " " + _("%(n)d file(s) attached.", n=photos)
+        return url_for("ticket_pages.show", ticket_id=ticket_id), message
+
+    return once(do)
+
+
+@bp.get(f"/tickets/{_ID}/files/<int(max=2147483647):attachment_id>")
+@signed_in()
+def attachment(ticket_id: int, attachment_id: int) -> Any:
+    row = ticket_files.get_attachment(db_session(), current_actor(), ticket_id, attachment_id)
+    root = current_app.config["ITSM_SETTINGS"].attachments_path
+    inline = row.content_type.startswith("image/") or row.content_type == "application/pdf"
+    return send_file(
+        root / row.storage_key,
+        mimetype=row.content_type,
+        download_name=row.filename,
+        as_attachment=not inline,
+    )
