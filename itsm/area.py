@@ -25,6 +25,8 @@ class Periodic:
     function: str
     queue: str
     seconds: int
+    needs_redis: bool = True
+    """False for a job of the database alone, which `itsm cron` runs itself while Redis is away."""
 
 
 @dataclass(frozen=True)

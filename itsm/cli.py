@@ -182,17 +182,16 @@ def worker(queues: str, burst: bool) -> None:
 @click.option("--sweep-every", default=60, show_default=True, help="Seconds between SLA sweeps.")
 def cron(sweep_every: int) -> None:
     """The periodic jobs (itsm.jobs.PERIODIC): the SLA sweep, the outbox redispatch, the
-    hand-on of lost messages."""
-    from rq.cron import CronScheduler
-
+    hand-on of lost messages. It outlives a Redis outage, running the sweep itself meanwhile
+    (itsm/jobs/cron.py)."""
     from itsm.jobs import PERIODIC, function_at
+    from itsm.jobs.cron import OutageProofCron
     from itsm.jobs.runtime import redis
 
-    scheduler = CronScheduler(connection=redis())
-    for job in PERIODIC:
-        seconds = sweep_every if job.id == "sla-sweep" else job.seconds
-        scheduler.register(function_at(job.function), job.queue, interval=seconds, name=job.id)
-    scheduler.start()  # type: ignore[no-untyped-call]  # rq 2.12 leaves it unannotated
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    OutageProofCron(redis(), PERIODIC, function_at, {"sla-sweep": sweep_every}).start()
 
 
 @main.group()

@@ -13,6 +13,13 @@ thread is held in C and cannot run the Python handler): the job in flight has
 sweeps hand it on: every job is idempotent); a second later the process exits whatever it is
 blocked in. The pub/sub thread gets one second. The scheduler child is asked to stop, killed
 if it has not within two seconds, and dies with the worker even when the worker is SIGKILLed.
+
+RQ's worker quits when Redis goes away while it runs a job or between two; its scheduler
+child dies of the outage, and RQ looks for it only every ten minutes. Here the worker waits
+for Redis instead (logged once, tried with back-off up to `MAX_RECONNECT_SECONDS`), an idle
+worker wakes every `DEQUEUE_SECONDS`, and whenever it finds its scheduler gone it takes the
+locks back and starts another (every `SCHEDULER_CHECK_SECONDS` until it has them). A job cut
+off by the outage is made good by the sweeps, as after a flush: every job is idempotent.
 """
 
 from __future__ import annotations
@@ -29,8 +36,12 @@ from contextlib import suppress
 from types import FrameType
 from typing import Any
 
+from redis.client import Pipeline
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
-from rq import SimpleWorker
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from rq import Queue, SimpleWorker
+from rq.job import Job
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +49,89 @@ SCHEDULER_STOP_SECONDS = 2.0
 """How long the scheduler child has to release its locks before it is killed."""
 LAST_RESORT_SECONDS = 1.0
 """After the job in flight is interrupted, how long the worker has to tear down cleanly."""
+DEQUEUE_SECONDS = 30
+"""How long an idle worker waits for a job before it looks at its scheduler again."""
+MAX_RECONNECT_SECONDS = 10.0
+SCHEDULER_CHECK_SECONDS = 15.0
 
 _PR_SET_PDEATHSIG = 1
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
 
 
 class BoundedStopWorker(SimpleWorker):
     """A SimpleWorker whose stop after SIGTERM is bounded (see the module's docstring)."""
 
+    max_connection_wait_time = MAX_RECONNECT_SECONDS
+
     def __init__(self, *args: Any, stop_seconds: float, **kwargs: Any) -> None:
+        kwargs.setdefault("worker_ttl", DEQUEUE_SECONDS + 15)  # RQ waits for jobs 15 s less
         super().__init__(*args, **kwargs)
         self.stop_seconds = stop_seconds
+        self._keeps_scheduler = False
+        self._next_scheduler_check = 0.0
+
+    def _start_scheduler(self, burst: bool = False, *args: Any, **kwargs: Any) -> None:
+        self._keeps_scheduler = not burst  # a burst worker's scheduler runs once, in-process
+        super()._start_scheduler(burst, *args, **kwargs)
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Pipeline | None = None) -> None:
+        """RQ's heartbeat (each wake of an idle worker, each job), then the scheduler's check."""
+        if pipeline is not None:
+            super().heartbeat(timeout, pipeline)
+            return
+        try:
+            super().heartbeat(timeout)
+        except REDIS_DOWN as error:
+            self._wait_for_redis(error)
+        self._keep_scheduler()
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        try:
+            super().execute_job(job, queue)
+        except REDIS_DOWN as error:  # RQ's bookkeeping of the job, or the job's own call
+            self._wait_for_redis(error)
+
+    def check_for_suspension(self, burst: bool) -> None:
+        try:
+            super().check_for_suspension(burst)
+        except REDIS_DOWN as error:
+            self._wait_for_redis(error)
+
+    def _wait_for_redis(self, error: RedisError) -> None:
+        """Wait until Redis answers again (or a stop is asked for), telling the log once."""
+        self.log.error("Worker %s: Redis is unreachable (%s); waiting for it", self.name, error)
+        wait = 1.0
+        while not self._stop_requested:
+            time.sleep(wait)
+            try:
+                self.connection.ping()
+            except REDIS_DOWN:
+                wait = min(wait * 2, MAX_RECONNECT_SECONDS)
+                continue
+            self.log.warning("Worker %s: Redis is back", self.name)
+            return
+
+    def teardown(self) -> None:
+        """RQ's, which stops the scheduler first; a Redis still away only leaves the worker's
+        registration to expire by itself."""
+        try:
+            super().teardown()  # type: ignore[no-untyped-call]  # rq 2.12
+        except REDIS_DOWN as error:
+            self.log.warning("Worker %s: Redis unreachable at stop (%s)", self.name, error)
+            self.unsubscribe()
+
+    def _keep_scheduler(self) -> None:
+        """Start another scheduler child if this worker's has died (a Redis outage ends it)."""
+        scheduler = self.scheduler
+        if scheduler is None or not self._keeps_scheduler or self._stop_requested:
+            return
+        if scheduler._process is not None and scheduler._process.is_alive():
+            return
+        if time.monotonic() < self._next_scheduler_check:
+            return
+        self._next_scheduler_check = time.monotonic() + SCHEDULER_CHECK_SECONDS
+        if scheduler.acquire_locks(auto_start=True):  # type: ignore[no-untyped-call]  # rq 2.12
+            self.log.warning("Worker %s: its scheduler had stopped; started again", self.name)
 
     def _install_signal_handlers(self) -> None:
         """RQ's handlers, and a watchdog told of each signal by the interpreter's wakeup fd.
