@@ -40,3 +40,6 @@ class Area:
     pages: tuple[str, ...] = ()
     jobs: tuple[JobKind, ...] = ()
     periodic: tuple[Periodic, ...] = ()
+    registers: tuple[str, ...] = ()
+    """Modules that register the area's workflow kinds (deadline triggers) and the notices
+    of its clocks: every process imports them before it serves, works or sweeps."""

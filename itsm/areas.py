@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from itsm import accounts, directory, notify, sla, tickets
+from itsm import accounts, directory, inspections, notify, sla, tickets
 from itsm.area import Area, JobKind, Periodic
 
 AREAS: tuple[Area, ...] = (
@@ -15,6 +15,7 @@ AREAS: tuple[Area, ...] = (
     directory.AREA,
     notify.AREA,
     accounts.AREA,
+    inspections.AREA,
 )
 """In the order their API blueprints appear in the OpenAPI document."""
 
@@ -32,10 +33,21 @@ def periodic() -> tuple[Periodic, ...]:
     return PLATFORM_PERIODIC + tuple(job for area in AREAS for job in area.periodic)
 
 
+PLATFORM_MODELS = ("itsm.models.outbox", "itsm.models.idempotency")
+"""The tables of the platform beside the areas: the outbox and the idempotency records."""
+
+
 def import_models() -> None:
-    """Import every area's models, so that the metadata holds every table."""
+    """Import every area's models and the platform's, so that the metadata holds every table."""
+    for module in PLATFORM_MODELS + tuple(area.models for area in AREAS):
+        importlib.import_module(module)
+
+
+def import_registrations() -> None:
+    """Import what each area registers with the platform (workflow kinds, clock notices)."""
     for area in AREAS:
-        importlib.import_module(area.models)
+        for module in area.registers:
+            importlib.import_module(module)
 
 
 def attribute(reference: str) -> Any:

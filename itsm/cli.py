@@ -6,7 +6,7 @@ import dataclasses
 import logging
 import os
 import sys
-from typing import IO
+from typing import IO, Any
 
 import click
 
@@ -228,6 +228,44 @@ def calendar_load(file: IO[str]) -> None:
                 )
     except ItsmError as error:
         raise click.ClickException(error.message) from None
+
+
+@main.group()
+def inspections() -> None:
+    """Inspections planned from each contract's inspection plan."""
+
+
+@inspections.command("generate")
+@click.option("--contract", "code", required=True, help="The contract's code (e.g. C1).")
+@click.option(
+    "--through",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The last day to plan occurrences for (YYYY-MM-DD).",
+)
+def inspections_generate(code: str, through: Any) -> None:
+    """Make the plan's occurrences from today through a day; none is made twice, and none
+    whose window has already ended."""
+    from sqlalchemy import select
+
+    from itsm import clock
+    from itsm.directory.models import Contract
+    from itsm.errors import ItsmError
+    from itsm.inspections.services import inspections as service
+
+    database = _database(_settings())
+    try:
+        with database.transaction() as session:
+            contract = session.scalar(select(Contract).where(Contract.code == code))
+            if contract is None:
+                raise click.ClickException(f"no contract with the code {code!r}")
+            made = service.generate(session, contract, through.date(), clock.now())
+    except ItsmError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(
+        f"{code}: {made.created} made, {made.existing} already there, "
+        f"{made.skipped_ended} whose window had ended"
+    )
 
 
 @main.command()

@@ -39,6 +39,7 @@ class Runtime:
         self, settings: Settings, role: Role, enqueue: outbox.Enqueue | None = None
     ) -> None:
         areas.import_models()  # every mapper's relationships resolve, whatever ran first
+        areas.import_registrations()  # every kind's deadlines fire, in any process
         self.settings = settings
         self.role = role
         self._enqueue = enqueue

@@ -27,8 +27,13 @@ EVENTS = (
     "sla_warning",
     "sla_breach",
     "ticket_resolved",
+    "inspection_assigned",
+    "inspection_due_soon",
+    "inspection_missed",
+    "inspection_returned",
 )
 _BASE_KEYS = frozenset({"number", "institution", "title", "priority", "url"})
+_INSPECTION_KEYS = frozenset({"number", "institution", "title", "due_at", "url"})
 # The context keys each event's templates use (SMS templates use a subset: see SMS_KEYS).
 EVENT_KEYS: dict[str, frozenset[str]] = {
     "ticket_opened": _BASE_KEYS,
@@ -38,6 +43,10 @@ EVENT_KEYS: dict[str, frozenset[str]] = {
     "sla_warning": _BASE_KEYS | {"clock", "due_at"},
     "sla_breach": _BASE_KEYS | {"clock", "due_at"},
     "ticket_resolved": _BASE_KEYS,
+    "inspection_assigned": _INSPECTION_KEYS | {"engineer"},
+    "inspection_due_soon": _INSPECTION_KEYS,
+    "inspection_missed": _INSPECTION_KEYS,
+    "inspection_returned": _INSPECTION_KEYS,
 }
 LANGUAGES = ("zh_CN", "en")
 SMS_MAX_CHARS = 140  # two 70-character (UCS-2) segments

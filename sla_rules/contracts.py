@@ -10,7 +10,7 @@ import re
 from importlib import resources
 from typing import Any
 
-PARTS = ("sla",)
+PARTS = ("sla", "inspections")
 """The parts of a contract's terms the service reads (a file `<part>.json` each)."""
 _CONTRACT_CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
 

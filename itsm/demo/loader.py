@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from itsm import clock
 from itsm.accounts.models import User
 from itsm.accounts.services.users import set_password
 from itsm.demo import catalog
 from itsm.directory.models import ConfigurationItem, Contract, District, Institution
 from itsm.directory.services.directory import search_text
+from itsm.inspections.services import inspections
 from itsm.models.types import Role
 
 DEMO_PASSWORD = "itsm-demo-2026"
@@ -111,4 +113,6 @@ def load(session: Session) -> bool:
         session.add(user)
         session.flush()
         set_password(session, spec.username, DEMO_PASSWORD)
+    # The next 90 days of C1's and C3's inspection plans (itsm cron keeps them ahead).
+    inspections.generate_ahead(session, clock.now())
     return True

@@ -44,11 +44,51 @@ TRIGGERS_WITH_OWN_FORM = ("dispatch", "arrive", "resolve")
 """Ticket steps the ticket page gives a form of their own; the others are buttons of one form
 with an optional note."""
 
+INSPECTION_STATES = {
+    "planned": _l("Planned"),
+    "assigned": _l("Assigned"),
+    "in_progress": _l("In progress"),
+    "submitted": _l("Submitted"),
+    "accepted": _l("Accepted"),
+    "cancelled": _l("Cancelled"),
+    "missed": _l("Missed"),
+}
+INSPECTION_TRIGGERS = {
+    "assign": _l("Assign"),
+    "start": _l("Start the inspection"),
+    "submit": _l("Submit"),
+    "accept": _l("Accept the inspection"),
+    "return": _l("Return for rework"),
+    "cancel": _l("Cancel the inspection"),
+    "miss": _l("Missed (window closed)"),
+}
+OBLIGATION_KINDS = {
+    "system": _l("System inspection"),
+    "device": _l("Device inspection"),
+    "quarterly": _l("Quarterly inspection"),
+    "pre_holiday": _l("Pre-holiday inspection"),
+    "half_year_on_site": _l("Half-yearly on-site inspection"),
+    "db_server": _l("Database server inspection"),
+    "patch_upgrade": _l("Patch upgrade"),
+    "backup_review": _l("Backup strategy review"),
+    "ad_hoc": _l("Ad-hoc inspection"),
+}
+INSPECTION_MODES = {
+    "remote": _l("remote"),
+    "on_site": _l("on site"),
+    "either": _l("remote or on site"),
+}
+CHECK_RESULTS = {
+    "ok": _l("OK"),
+    "fault": _l("Fault"),
+    "not_applicable": _l("Not applicable"),
+}
 METRICS = {
     "response": _l("Response"),
     "arrival": _l("Arrival on site"),
     "restore": _l("Restore"),
     "resolution": _l("Resolution"),
+    "window": _l("Inspection window"),
 }
 CLOCK_STATUSES = {
     "running": _l("running"),
@@ -121,6 +161,10 @@ NOTIFICATION_EVENTS = {
     "sla_warning": _l("SLA warning"),
     "sla_breach": _l("SLA breached"),
     "ticket_resolved": _l("resolved, to confirm"),
+    "inspection_assigned": _l("inspection assigned"),
+    "inspection_due_soon": _l("inspection closing soon"),
+    "inspection_missed": _l("inspection missed"),
+    "inspection_returned": _l("inspection returned"),
 }
 SKIP_REASON_WORDS = {
     "inactive": _l("%(who)s is inactive"),
@@ -128,6 +172,7 @@ SKIP_REASON_WORDS = {
     "no_mobile": _l("the caller gave no mobile number"),
     "not_mobile": _l("the caller's phone is not a mobile number"),
     "no_engineer": _l("the ticket has no engineer"),
+    "no_assignee": _l("nobody is assigned yet"),
     "no_contact": _l("contract %(code)s names no %(duty)s"),
     "no_robot": _l("contract %(code)s has no WeChat group robot"),
 }
@@ -169,6 +214,11 @@ _TABLES: dict[str, dict[str, Any]] = {
     "channel": CHANNELS,
     "audience": AUDIENCES,
     "notice": NOTIFICATION_EVENTS,
+    "inspection_state": INSPECTION_STATES,
+    "inspection_trigger": INSPECTION_TRIGGERS,
+    "obligation": OBLIGATION_KINDS,
+    "mode": INSPECTION_MODES,
+    "check": CHECK_RESULTS,
 }
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import os
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -32,6 +33,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from itsm import clock
 from tests.factories import World
 from workflows import ticket as ticket_workflow
 
@@ -80,9 +82,30 @@ class Steering:
             content_type="multipart/form-data",
         )
         assert upload.status_code == 201, upload.get_json()
+        inspection = client.post(
+            "/api/v1/inspections",
+            json={
+                "contract": world.contract_code,
+                "due_at": (clock.now() + timedelta(days=30)).isoformat(),
+                "institution_id": world.institution_id,
+                "assignee_id": world.users["engineer"],
+            },
+            headers=world.headers("agent"),
+        )
+        assert inspection.status_code == 201, inspection.get_json()
+        self.inspection_id = inspection.get_json()["id"]
+        photo = client.post(
+            f"/api/v1/inspections/{self.inspection_id}/photos",
+            data={"file": (io.BytesIO(b"\x89PNG\r\n\x1a\n" + bytes(32)), "room.png")},
+            headers=world.headers("agent"),
+            content_type="multipart/form-data",
+        )
+        assert photo.status_code == 201, photo.get_json()
         self.path = {
             "ticket_id": st.just(self.ticket_id),
             "attachment_id": st.just(upload.get_json()["id"]),
+            "inspection_id": st.just(self.inspection_id),
+            "photo_id": st.just(photo.get_json()["id"]),
             "institution_id": st.sampled_from([world.institution_id, world.second_institution_id]),
             "code": st.just(world.contract_code),
             "name": st.just("cn-5x8"),  # a business calendar
@@ -96,10 +119,8 @@ class Steering:
             "trigger": st.sampled_from(ticket_workflow.WORKFLOW.triggers),
         }
 
-    def etag(self, who: str) -> str | None:
-        response = self.client.get(
-            f"/api/v1/tickets/{self.ticket_id}", headers=self.world.headers(who)
-        )
+    def etag(self, who: str, path: str) -> str | None:
+        response = self.client.get(path, headers=self.world.headers(who))
         return response.headers.get("ETag")
 
     def steer(self, case: schemathesis.Case, data: st.DataObject, who: str) -> None:
@@ -112,11 +133,16 @@ class Steering:
                 use, value = data.draw(_mostly(self.body[name]), label=f"real {name}")
                 if use:
                     case.body[name] = value
-        if case.method.upper() in ("PATCH", "POST") and "{ticket_id}" in case.path:
-            use, _ = data.draw(_mostly(st.none()), label="current If-Match")
-            etag = self.etag(who) if use else None
-            if etag is not None:
-                case.headers = {**(case.headers or {}), "If-Match": etag}
+        versioned = {
+            "{ticket_id}": f"/api/v1/tickets/{self.ticket_id}",
+            "{inspection_id}": f"/api/v1/inspections/{self.inspection_id}",
+        }
+        for placeholder, path in versioned.items():
+            if case.method.upper() in ("PATCH", "POST", "PUT") and placeholder in case.path:
+                use, _ = data.draw(_mostly(st.none()), label="current If-Match")
+                etag = self.etag(who, path) if use else None
+                if etag is not None:
+                    case.headers = {**(case.headers or {}), "If-Match": etag}
 
 
 def _missed(response: schemathesis.Response) -> bool:

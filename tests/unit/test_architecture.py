@@ -12,12 +12,12 @@ import pytest
 from itsm.areas import AREAS, attribute
 from itsm.notify.services import notices
 from itsm.web import labels
-from workflows import ticket
+from workflows import inspection, ticket
 
 ROOT = Path(__file__).resolve().parents[2]
 PURE = ("workflows", "sla_rules", "notifications")
 INFRASTRUCTURE = ("itsm", "flask", "sqlalchemy", "redis", "rq", "flask_smorest", "marshmallow")
-WORKFLOWS = (ticket.WORKFLOW,)
+WORKFLOWS = (ticket.WORKFLOW, inspection.WORKFLOW)
 
 
 def python_files(*folders: str) -> Iterator[Path]:

@@ -39,6 +39,10 @@ EVENTS = (
     "sla_warning",
     "sla_breach",
     "ticket_resolved",
+    "inspection_assigned",
+    "inspection_due_soon",
+    "inspection_missed",
+    "inspection_returned",
 )
 AUDIENCES = ("reporter", "assignee", "on_duty", "supervisor", "project_manager", "group")
 DUTIES = ("on_duty", "supervisor", "project_manager")
@@ -52,6 +56,10 @@ DEFAULTS: dict[str, Any] = {
         "sla_warning": ["assignee", "supervisor"],
         "sla_breach": ["assignee", "supervisor", "project_manager"],
         "ticket_resolved": ["reporter"],
+        "inspection_assigned": ["assignee"],
+        "inspection_due_soon": ["assignee", "supervisor"],
+        "inspection_missed": ["assignee", "supervisor", "project_manager"],
+        "inspection_returned": ["assignee"],
     },
     "wechat_fallback_minutes": 10,
     "fallback_priorities": ["P1", "P2"],
@@ -122,6 +130,7 @@ SKIP_REASONS = {
     "no_mobile": "the reporter gave no mobile number",
     "not_mobile": "the reporter's phone is not a mobile number",
     "no_engineer": "the ticket has no engineer",
+    "no_assignee": "nobody is assigned yet",
     "no_contact": "contract {code} names no {duty}",
     "no_robot": "contract {code} has no WeChat group robot",
 }
@@ -377,30 +386,55 @@ def on_assigned(session: Session, ticket: Ticket, now: datetime) -> None:
     emit(session, "ticket_assigned", about_ticket(ticket), now, cause)
 
 
+@dataclass(frozen=True)
+class ClockNotices:
+    """How the warnings and breaches of one subject type's clocks are told: the subjects of
+    a set of ids, and the event of each mark (None: not told; e.g. a deadline whose breach
+    fires a step that emits its own event)."""
+
+    subjects: Callable[[Session, set[int]], Mapping[int, NoticeSubject]]
+    warning: str | None
+    breach: str | None
+
+
+def _tickets(session: Session, ids: set[int]) -> dict[int, NoticeSubject]:
+    return {
+        t.id: about_ticket(t) for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids)))
+    }
+
+
+CLOCK_NOTICES: dict[str, ClockNotices] = {
+    TICKET: ClockNotices(_tickets, "sla_warning", "sla_breach")
+}
+"""By subject type; an area registers its own where it declares its workflow's kind."""
+
+
+def register_clock_notices(subject_type: str, notices: ClockNotices) -> None:
+    CLOCK_NOTICES[subject_type] = notices
+
+
 def on_clocks(
     session: Session, warned: Iterable[int], breached: Iterable[int], now: datetime
 ) -> int:
-    """Warnings and breaches the SLA sweep just marked; returns how many rows were recorded."""
-    marked = [("sla_warning", i) for i in warned] + [("sla_breach", i) for i in breached]
+    """Warnings and breaches the sweep just marked; returns how many rows were recorded."""
+    marked = [("warning", i) for i in warned] + [("breach", i) for i in breached]
     if not marked:
         return 0
     clocks = {
         c.id: c for c in session.scalars(select(Clock).where(Clock.id.in_([i for _, i in marked])))
     }
-    tickets = {
-        t.id: t
-        for t in session.scalars(
-            select(Ticket).where(
-                Ticket.id.in_({c.subject_id for c in clocks.values() if c.subject_type == TICKET})
-            )
-        )
-    }
+    subjects: dict[str, Mapping[int, NoticeSubject]] = {}
+    for subject_type in {c.subject_type for c in clocks.values()} & set(CLOCK_NOTICES):
+        ids = {c.subject_id for c in clocks.values() if c.subject_type == subject_type}
+        subjects[subject_type] = CLOCK_NOTICES[subject_type].subjects(session, ids)
     count = 0
-    for event, clock_id in marked:
+    for mark, clock_id in marked:
         clock_row = clocks[clock_id]
-        if clock_row.subject_type != TICKET:
+        told = CLOCK_NOTICES.get(clock_row.subject_type)
+        event = told and (told.warning if mark == "warning" else told.breach)
+        subject = subjects.get(clock_row.subject_type, {}).get(clock_row.subject_id)
+        if not event or subject is None:
             continue
-        ticket = tickets[clock_row.subject_id]
         cause = f"{event}:c{clock_id}"
-        count += len(emit(session, event, about_ticket(ticket), now, cause, clock_row))
+        count += len(emit(session, event, subject, now, cause, clock_row))
     return count

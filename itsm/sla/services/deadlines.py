@@ -27,8 +27,9 @@ def start(
     due_at: datetime,
     now: datetime,
     cause: str,
+    warn_at: datetime | None = None,
 ) -> Clock:
-    """A running deadline due at `due_at`, with its timer (no warning instant of its own)."""
+    """A running deadline due at `due_at`, warned at `warn_at` (none when not given)."""
     clock_row = Clock(
         subject_type=subject_type,
         subject_id=subject_id,
@@ -45,7 +46,7 @@ def start(
         paused_seconds=0,
         started_at=now,
         due_at=due_at,
-        warn_at=due_at,
+        warn_at=warn_at if warn_at is not None and warn_at < due_at else due_at,
         events=[],
     )
     log_clock_event(clock_row, now, "started", cause)

@@ -105,6 +105,17 @@ def sniff_content_type(filename: str, head: bytes) -> str:
     return content_type
 
 
+def safe_filename(filename: str) -> str:
+    """The name an upload is kept under: no folders, no control characters, at most 200
+    characters (a long name keeps its extension)."""
+    safe_name = os.path.basename(_UNSAFE_IN_NAME.sub("", filename).replace("\\", "/"))
+    stem, ext = os.path.splitext(safe_name.strip())
+    safe_name = (stem[: max(0, 200 - len(ext))] + ext)[:200]
+    if not safe_name:
+        raise InvalidInput("the file has no name")
+    return safe_name
+
+
 @dataclass(frozen=True)
 class StoredFile:
     path: Path
@@ -139,11 +150,7 @@ def add_attachment(
 ) -> tuple[Attachment, Path]:
     """Check, store and record an upload; returns the row and the file written."""
     ticket = get_ticket(session, actor, ticket_id)
-    safe_name = os.path.basename(_UNSAFE_IN_NAME.sub("", filename).replace("\\", "/"))
-    stem, ext = os.path.splitext(safe_name.strip())
-    safe_name = (stem[: max(0, 200 - len(ext))] + ext)[:200]  # a long name keeps its extension
-    if not safe_name:
-        raise InvalidInput("the file has no name")
+    safe_name = safe_filename(filename)
     content_type = sniff_content_type(safe_name, content[:512])
     stored = write_file(content, storage_root / str(ticket.id), max_bytes, safe_name)
     now = clock.now()

@@ -1,0 +1,21 @@
+"""Inspections (巡检): each contract's plan of obligations, their occurrences on its working
+days, the checklist an engineer runs, and the ledger of what the year still owes."""
+
+from itsm.area import Area, Periodic
+
+AREA = Area(
+    "inspections",
+    models="itsm.inspections.models",
+    api=("itsm.inspections.api:blp",),
+    registers=("itsm.inspections.services.transitions",),
+    periodic=(
+        Periodic(
+            "inspections-generate",
+            "itsm.inspections.jobs.generate_ahead",
+            "default",
+            6 * 3600,
+            needs_redis=False,
+        ),
+    ),
+)
+"""Occurrences are generated 90 days ahead; four runs a day make a missed one harmless."""
