@@ -12,7 +12,7 @@ from itsm import clock
 from itsm.accounts.services import signin as signin_service
 from itsm.models.types import Role
 from itsm.request_scope import db_session
-from itsm.web.common import area, current_user, safe_next
+from itsm.web.common import area, current_user, end_session, safe_next, start_session
 
 bp = area("auth", __name__)
 
@@ -73,22 +73,14 @@ def signin() -> Any:
             "web/signin.html", next=request.form.get("next", ""), error=message, username=username
         )
         return page, status
-    lang = session.get("lang")
-    session.clear()  # a new session for the signed-in user (no fixation)
-    session.permanent = True
-    session["uid"] = outcome.user.id
-    if lang:
-        session["lang"] = lang
+    start_session(outcome.user)
     flash(_("Signed in as %(name)s.", name=outcome.user.display_name), "success")
     return redirect(safe_next(request.form.get("next"), url_for(HOME[outcome.user.role])))
 
 
 @bp.post("/signout")
 def signout() -> Any:
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    end_session()
     flash(_("Signed out."), "info")
     return redirect(url_for("auth.signin"))
 

@@ -61,7 +61,14 @@ def sign_in(
     return Outcome(user)
 
 
-def active_user(session: Session, user_id: int) -> User | None:
-    """The signed-in user of a session cookie, if still active."""
+def session_user(
+    session: Session, user_id: int, signed_in_at: object, now: datetime, max_age: timedelta
+) -> User | None:
+    """The signed-in user of a session cookie: still active, signed in less than `max_age` ago
+    (`signed_in_at`: a POSIX timestamp)."""
+    if not isinstance(signed_in_at, int):
+        return None
+    if now.timestamp() - signed_in_at >= max_age.total_seconds():
+        return None
     user = session.get(User, user_id)
     return user if user is not None and user.active else None

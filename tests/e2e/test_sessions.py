@@ -1,0 +1,126 @@
+"""Page sessions: the cookie's attributes, how long a session lasts, and what ends it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from itsm.app import create_app
+from itsm.db import Database
+from tests.factories import World
+from tests.pages import PASSWORD, field, give_password
+
+SIGNED_IN_AT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def _sign_in(client: FlaskClient, db: Database, world: World, who: str) -> Any:
+    name = give_password(db, world, who)
+    page = client.get("/signin").get_data(as_text=True)
+    response = client.post(
+        "/signin",
+        data={"username": name, "password": PASSWORD, "csrf_token": field(page, "csrf_token")},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+def _copy(client: FlaskClient) -> FlaskClient:
+    """Another browser holding a copy of this one's session cookie (no expiry of its own)."""
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    other = client.application.test_client()
+    other.set_cookie("session", cookie.value)
+    return other
+
+
+def _signed_in(client: FlaskClient) -> bool:
+    response = client.get("/hotline")
+    assert response.status_code in (200, 302)
+    return response.status_code == 200
+
+
+def _session_cookie(response: Any) -> str:
+    cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    assert len(cookies) == 1, response.headers
+    return cookies[0]
+
+
+def test_the_session_cookie_is_lax_http_only_and_lasts_twelve_hours_idle(
+    client: FlaskClient, db: Database, world: World, travel: Any
+) -> None:
+    travel(SIGNED_IN_AT)
+    cookie = _session_cookie(_sign_in(client, db, world, "agent"))
+    assert "SameSite=Lax" in cookie and "HttpOnly" in cookie
+    assert "Secure" not in cookie  # the test app has no https public URL
+    assert "Expires=Mon, 02 Mar 2026 20:00:00 GMT" in cookie
+    travel(SIGNED_IN_AT + timedelta(hours=5))
+    renewed = _session_cookie(client.get("/hotline"))
+    assert "Expires=Tue, 03 Mar 2026 01:00:00 GMT" in renewed
+
+
+@pytest.fixture
+def app_with(database_url: str, tmp_path: Path) -> Iterator[Any]:
+    """Build the app on this run's database with some settings."""
+    built: list[Flask] = []
+
+    def build(**settings: Any) -> Flask:
+        app = create_app(
+            instance_path=tmp_path, database_url=database_url, redis_url="", **settings
+        )
+        built.append(app)
+        return app
+
+    yield build
+    for app in built:
+        app.extensions["itsm.db"].dispose()
+
+
+@pytest.mark.parametrize(
+    ("settings", "secure"),
+    [
+        ({}, False),
+        ({"public_url": "https://itsm.example.cn"}, True),
+        ({"public_url": "https://itsm.example.cn", "secure_cookies": "false"}, False),
+        ({"public_url": "http://10.0.0.5:8000", "secure_cookies": "true"}, True),
+    ],
+)
+def test_the_session_cookie_is_secure_when_the_service_is_reached_over_https(
+    app_with: Any, settings: dict[str, str], secure: bool
+) -> None:
+    client = app_with(**settings).test_client()
+    cookie = _session_cookie(client.get("/lang/en", base_url="https://localhost"))
+    assert ("; Secure" in cookie) is secure
+    assert "SameSite=Lax" in cookie and "HttpOnly" in cookie
+
+
+def test_a_session_unused_for_twelve_hours_no_longer_signs_in(
+    client: FlaskClient, db: Database, world: World, travel: Any
+) -> None:
+    travel(SIGNED_IN_AT)
+    _sign_in(client, db, world, "agent")
+    left_alone = _copy(client)
+    travel(SIGNED_IN_AT + timedelta(hours=11))
+    assert _signed_in(client)  # used: its cookie is renewed for 12 more hours
+    travel(SIGNED_IN_AT + timedelta(hours=12, seconds=1))
+    assert not _signed_in(left_alone)
+    assert _signed_in(client)
+
+
+def test_a_session_ends_seven_days_after_sign_in_however_busy(
+    client: FlaskClient, db: Database, world: World, travel: Any
+) -> None:
+    travel(SIGNED_IN_AT)
+    _sign_in(client, db, world, "agent")
+    for hours in range(11, 7 * 24, 11):
+        travel(SIGNED_IN_AT + timedelta(hours=hours))
+        assert _signed_in(client), hours
+    travel(SIGNED_IN_AT + timedelta(days=7))
+    assert not _signed_in(client)
+    _sign_in(client, db, world, "agent")
+    assert _signed_in(client)
