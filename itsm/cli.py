@@ -134,7 +134,49 @@ def user_passwd(username: str) -> None:
             users.set_password(session, username, password)
     except ItsmError as error:
         raise click.ClickException(error.message) from None
-    click.echo(f"password set for {username}")
+    click.echo(f"password set for {username}; their page sessions have ended")
+
+
+@user.command("sign-out")
+@click.argument("username")
+def user_sign_out(username: str) -> None:
+    """End every page session of USERNAME, in every browser (API tokens keep working)."""
+    from itsm.accounts.services import users
+
+    database = _database(_settings())
+    try:
+        with database.transaction() as session:
+            users.end_sessions(session, users.get_by_username(session, username))
+    except ItsmError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"{username} is signed out everywhere")
+
+
+@user.command("deactivate")
+@click.argument("username")
+def user_deactivate(username: str) -> None:
+    """Stop USERNAME from signing in or using the API; their page sessions end at once."""
+    _set_active(username, False)
+    click.echo(f"{username} is deactivated")
+
+
+@user.command("activate")
+@click.argument("username")
+def user_activate(username: str) -> None:
+    """Let a deactivated USERNAME sign in again."""
+    _set_active(username, True)
+    click.echo(f"{username} is active")
+
+
+def _set_active(username: str, active: bool) -> None:
+    from itsm.accounts.services import users
+
+    database = _database(_settings())
+    try:
+        with database.transaction() as session:
+            users.set_active(session, username, active)
+    except ItsmError as error:
+        raise click.ClickException(error.message) from None
 
 
 @main.group()

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from itsm import clock
 from itsm.accounts.services import signin as signin_service
+from itsm.accounts.services import users
 from itsm.models.types import Role
 from itsm.request_scope import db_session
 from itsm.web.common import area, current_user, end_session, safe_next, start_session
@@ -80,6 +81,11 @@ def signin() -> Any:
 
 @bp.post("/signout")
 def signout() -> Any:
+    """Sign out: this user's sessions end in every browser, also copies of this cookie."""
+    user = current_user()
+    if user is not None:
+        users.end_sessions(db_session(), user)
+        db_session().commit()
     end_session()
     flash(_("Signed out."), "info")
     return redirect(url_for("auth.signin"))

@@ -53,7 +53,7 @@ def _load_user_and_check_csrf() -> None:
     if isinstance(user_id, int):
         max_age = timedelta(seconds=current_app.config["ITSM_SETTINGS"].session_max_seconds)
         user = signin.session_user(
-            db_session(), user_id, session.get("since"), clock.now(), max_age
+            db_session(), user_id, session.get("gen"), session.get("since"), clock.now(), max_age
         )
         if user is None:
             end_session()
@@ -73,6 +73,7 @@ def start_session(user: User) -> None:
     end_session()
     session.permanent = True
     session["uid"] = user.id
+    session["gen"] = user.session_generation
     session["since"] = int(clock.now().timestamp())
 
 

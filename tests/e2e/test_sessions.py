@@ -11,10 +11,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from itsm.accounts.services import users
 from itsm.app import create_app
 from itsm.db import Database
 from tests.factories import World
-from tests.pages import PASSWORD, field, give_password
+from tests.pages import PASSWORD, field, give_password, username
 
 SIGNED_IN_AT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -124,3 +125,64 @@ def test_a_session_ends_seven_days_after_sign_in_however_busy(
     assert not _signed_in(client)
     _sign_in(client, db, world, "agent")
     assert _signed_in(client)
+
+
+def test_signing_out_ends_every_copy_of_the_session(
+    client: FlaskClient, db: Database, world: World
+) -> None:
+    _sign_in(client, db, world, "agent")
+    stolen = _copy(client)
+    assert _signed_in(stolen)
+    html = client.get("/hotline").get_data(as_text=True)
+    response = client.post("/signout", data={"csrf_token": field(html, "csrf_token")})
+    assert response.status_code == 302
+    assert not _signed_in(client)
+    assert not _signed_in(stolen)
+
+
+def test_a_new_password_ends_every_session(client: FlaskClient, db: Database, world: World) -> None:
+    _sign_in(client, db, world, "agent")
+    stolen = _copy(client)
+    with db.transaction() as session:
+        users.set_password(session, username(world, "agent"), "a-brand-new-password")
+    assert not _signed_in(client)
+    assert not _signed_in(stolen)
+
+
+def test_deactivation_ends_every_session_for_good(
+    client: FlaskClient, db: Database, world: World
+) -> None:
+    _sign_in(client, db, world, "agent")
+    stolen = _copy(client)
+    with db.transaction() as session:
+        users.set_active(session, username(world, "agent"), False)
+    assert not _signed_in(stolen)
+    with db.transaction() as session:
+        users.set_active(session, username(world, "agent"), True)
+    assert not _signed_in(stolen)  # reactivated, the old cookie stays dead
+    assert not _signed_in(client)
+
+
+def test_sign_out_everywhere_is_for_admins_and_the_user_themself(
+    client: FlaskClient, db: Database, world: World
+) -> None:
+    def sign_out_everywhere(who: str, user_id: int) -> Any:
+        return client.post(
+            f"/api/v1/users/{user_id}/sign-out-everywhere", headers=world.headers(who)
+        )
+
+    browser = client.application.test_client()
+    _sign_in(browser, db, world, "agent")
+    refused = sign_out_everywhere("manager", world.users["agent"])
+    assert refused.status_code == 403 and refused.get_json()["code"] == "forbidden"
+    assert _signed_in(browser)
+    assert sign_out_everywhere("agent", world.users["agent"]).status_code == 204
+    assert not _signed_in(browser)
+    _sign_in(browser, db, world, "agent")
+    response = sign_out_everywhere("admin", world.users["agent"])
+    assert response.status_code == 204 and response.get_data() == b""
+    assert not _signed_in(browser)
+    assert sign_out_everywhere("admin", 2147483647).status_code == 404
+    assert (
+        client.post(f"/api/v1/users/{world.users['agent']}/sign-out-everywhere").status_code == 401
+    )

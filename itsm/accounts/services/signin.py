@@ -62,13 +62,21 @@ def sign_in(
 
 
 def session_user(
-    session: Session, user_id: int, signed_in_at: object, now: datetime, max_age: timedelta
+    session: Session,
+    user_id: int,
+    generation: object,
+    signed_in_at: object,
+    now: datetime,
+    max_age: timedelta,
 ) -> User | None:
     """The signed-in user of a session cookie: still active, signed in less than `max_age` ago
-    (`signed_in_at`: a POSIX timestamp)."""
-    if not isinstance(signed_in_at, int):
+    (`signed_in_at`: a POSIX timestamp), and in the user's current session generation (see
+    `users.end_sessions`)."""
+    if not isinstance(signed_in_at, int) or not isinstance(generation, int):
         return None
     if now.timestamp() - signed_in_at >= max_age.total_seconds():
         return None
     user = session.get(User, user_id)
-    return user if user is not None and user.active else None
+    if user is None or not user.active or user.session_generation != generation:
+        return None
+    return user

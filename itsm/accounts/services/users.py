@@ -11,7 +11,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from itsm import clock
 from itsm.accounts.models import ApiToken, User
-from itsm.errors import InvalidInput, NotFound
+from itsm.accounts.services.access import Actor
+from itsm.errors import Forbidden, InvalidInput, NotFound
+from itsm.models.types import Role
 
 MIN_PASSWORD_LENGTH = 8
 # Checked against when a username is unknown, so both paths cost one KDF run.
@@ -34,6 +36,34 @@ def set_password(session: Session, username: str, password: str) -> User:
         raise InvalidInput(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
     user = get_by_username(session, username)
     user.password_hash = generate_password_hash(password)
+    end_sessions(session, user)
+    return user
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """End every page session the user has, in every browser: each must sign in again."""
+    user.session_generation = User.session_generation + 1
+    session.flush()
+
+
+def sign_out_everywhere(session: Session, actor: Actor, user_id: int) -> None:
+    """End a user's page sessions: their own, or anyone's for an administrator."""
+    if actor.role != Role.ADMIN and actor.user_id != user_id:
+        raise Forbidden("only an administrator may sign someone else out")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    end_sessions(session, user)
+
+
+def set_active(session: Session, username: str, active: bool) -> User:
+    """Let a user work again, or stop them: a deactivated user's sessions end at once, and
+    reactivating them does not bring those back."""
+    user = get_by_username(session, username)
+    if user.active and not active:
+        end_sessions(session, user)
+    user.active = active
+    session.flush()
     return user
 
 
