@@ -48,6 +48,8 @@ class Settings:
     session_max_seconds: int = 7 * 24 * 3600
     secure_cookies: str = ""
     """"true" or "false"; empty: secure when `public_url` is https."""
+    trusted_proxies: int = 0
+    """How many reverse proxies in front set X-Forwarded-For, -Proto and -Host."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -91,6 +93,8 @@ class Settings:
             raise ValueError(
                 f"ITSM_SECURE_COOKIES must be true, false or empty, not {self.secure_cookies!r}"
             )
+        if self.trusted_proxies < 0:
+            raise ValueError("ITSM_TRUSTED_PROXIES must be 0 or more")
         parts = [part.strip() for part in self.notify_retry_backoff.split(",") if part.strip()]
         if not all(part.isdigit() for part in parts):
             raise ValueError(

@@ -22,6 +22,7 @@ from itsm.config import Settings
         ("SECURE_COOKIES", "maybe", "ITSM_SECURE_COOKIES must be true, false or empty"),
         ("SESSION_IDLE_SECONDS", "0", "ITSM_SESSION_IDLE_SECONDS and .* must be 60 or more"),
         ("SESSION_MAX_SECONDS", "12h", "ITSM_SESSION_MAX_SECONDS must be a whole number"),
+        ("TRUSTED_PROXIES", "-1", "ITSM_TRUSTED_PROXIES must be 0 or more"),
     ],
 )
 def test_a_bad_setting_is_refused_with_its_name(

@@ -1,0 +1,67 @@
+"""Failed sign-ins: counted per client behind a trusted proxy, and counted exactly when many
+arrive at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from itsm.app import create_app
+from itsm.db import Database
+from tests.factories import World
+from tests.pages import PASSWORD, field, give_password
+
+
+def _try(client: FlaskClient, name: str, password: str, **headers: str) -> int:
+    """Send the sign-in form; the answer's status (302 in, 401 wrong, 429 locked)."""
+    token = field(client.get("/signin").get_data(as_text=True), "csrf_token")
+    data = {"username": name, "password": password, "csrf_token": token}
+    return client.post("/signin", data=data, headers=headers).status_code
+
+
+def _from(app: Flask, address: str) -> FlaskClient:
+    """A browser whose connections come from `address` (the proxy's, behind one)."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+@pytest.fixture
+def app_with(database_url: str, tmp_path: Path) -> Iterator[Any]:
+    """Build the app on this run's database with some settings."""
+    built: list[Flask] = []
+
+    def build(**settings: Any) -> Flask:
+        app = create_app(
+            instance_path=tmp_path, database_url=database_url, redis_url="", **settings
+        )
+        built.append(app)
+        return app
+
+    yield build
+    for app in built:
+        app.extensions["itsm.db"].dispose()
+
+
+@pytest.mark.parametrize("trusted_proxies", [0, 1])
+def test_behind_a_trusted_proxy_failures_count_per_client_not_for_everyone(
+    app_with: Any, db: Database, world: World, trusted_proxies: int
+) -> None:
+    """The proxy connects from one address; trusted, the client's comes from X-Forwarded-For.
+    Not trusted, the header is ignored: anyone could otherwise write it."""
+    app = app_with(trusted_proxies=trusted_proxies, signin_max_failures=1)
+    proxy = f"192.0.2.{10 + trusted_proxies}"
+
+    def via_proxy(client_address: str, name: str, password: str) -> int:
+        return _try(_from(app, proxy), name, password, **{"X-Forwarded-For": client_address})
+
+    for attempt in range(4):  # an address may fail 4 × as often as an account
+        assert via_proxy("203.0.113.9", f"nobody-{world.contract_code}-{attempt}", "?") == 401
+    name = give_password(db, world, "agent")
+    assert via_proxy("198.51.100.20", name, PASSWORD) == (302 if trusted_proxies else 429)
+    assert via_proxy("203.0.113.9", name, PASSWORD) == 429
