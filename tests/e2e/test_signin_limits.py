@@ -3,6 +3,8 @@ arrive at once."""
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -65,3 +67,33 @@ def test_behind_a_trusted_proxy_failures_count_per_client_not_for_everyone(
     name = give_password(db, world, "agent")
     assert via_proxy("198.51.100.20", name, PASSWORD) == (302 if trusted_proxies else 429)
     assert via_proxy("203.0.113.9", name, PASSWORD) == 429
+
+
+def test_parallel_wrong_guesses_check_no_more_passwords_than_allowed(
+    app: Flask, db: Database, world: World
+) -> None:
+    """40 wrong guesses at once: each is counted before the next is decided, so only
+    ITSM_SIGNIN_MAX_FAILURES passwords are checked (401); the others are refused unchecked
+    (429), and so is every later attempt, even with the right password."""
+    settings = app.config["ITSM_SETTINGS"]
+    name = give_password(db, world, "engineer")
+    clients = [_from(app, f"192.0.2.{100 + i}") for i in range(40)]
+    tokens = [field(c.get("/signin").get_data(as_text=True), "csrf_token") for c in clients]
+    start = threading.Barrier(len(clients))
+    statuses: Counter[int] = Counter()
+
+    def guess(client: FlaskClient, token: str) -> None:
+        data = {"username": name, "password": "wrong-guess", "csrf_token": token}
+        start.wait()
+        statuses[client.post("/signin", data=data).status_code] += 1
+
+    threads = [
+        threading.Thread(target=guess, args=pair) for pair in zip(clients, tokens, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sum(statuses.values()) == 40, statuses
+    assert statuses == {401: settings.signin_max_failures, 429: 40 - settings.signin_max_failures}
+    assert _try(_from(app, "192.0.2.99"), name, PASSWORD) == 429
