@@ -92,6 +92,30 @@ def test_token_create_prints_a_working_token_on_the_last_line(demo, demo_app: Fl
     assert unknown.returncode != 0 and "no user named 'nobody'" in unknown.stderr
 
 
+def test_token_list_and_revoke(demo, demo_app: Flask) -> None:  # type: ignore[no-untyped-def]
+    instance, _ = demo
+    created = run(instance, "token", "create", "agent2", "--name", "值班大屏", "--days", "30")
+    assert created.returncode == 0, created.stderr
+    assert "valid until" in created.stderr
+    token = created.stdout.strip().splitlines()[-1]
+    listed = run(instance, "token", "list", "agent2")
+    assert listed.returncode == 0, listed.stderr
+    newest = listed.stdout.splitlines()[0].split("\t")
+    token_id, created_at, expires_at, revoked_at, name = newest
+    assert name == "值班大屏" and revoked_at == "-" and expires_at > created_at
+    revoked = run(instance, "token", "revoke", token_id)
+    assert revoked.returncode == 0, revoked.stderr
+    assert f"token {token_id} of agent2 revoked" in revoked.stdout
+    assert run(instance, "token", "list", "agent2").stdout.splitlines()[0].split("\t")[3] != "-"
+    me = demo_app.test_client().get(
+        "/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert me.status_code == 401
+    unknown = run(instance, "token", "revoke", "2147483647")
+    assert unknown.returncode != 0 and "no token 2147483647" in unknown.stderr
+    assert run(instance, "token", "list", "nobody").returncode != 0
+
+
 def _browser(app: Flask, username: str, password: str = DEMO_PASSWORD) -> FlaskClient:
     """A browser signed in to the pages as `username`."""
     client = app.test_client()

@@ -1,16 +1,16 @@
-"""User accounts: passwords (scrypt via werkzeug) and API tokens (stored hashed)."""
+"""User accounts: passwords (scrypt via werkzeug), page sessions, being active."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from itsm import clock
-from itsm.accounts.models import ApiToken, User
+from itsm.accounts.models import User
+from itsm.accounts.services import tokens
 from itsm.accounts.services.access import Actor
 from itsm.errors import Forbidden, InvalidInput, NotFound
 from itsm.models.types import Role
@@ -18,10 +18,6 @@ from itsm.models.types import Role
 MIN_PASSWORD_LENGTH = 8
 # Checked against when a username is unknown, so both paths cost one KDF run.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def get_by_username(session: Session, username: str) -> User:
@@ -62,6 +58,7 @@ def set_active(session: Session, username: str, active: bool) -> User:
     user = get_by_username(session, username)
     if user.active and not active:
         end_sessions(session, user)
+        tokens.forget_user(session, user.id)
     user.active = active
     session.flush()
     return user
@@ -78,24 +75,10 @@ def check_password(session: Session, username: str, password: str) -> User | Non
     return user
 
 
-def create_token(session: Session, username: str, name: str = "") -> str:
-    """A new API token for the user; only its hash is kept, so it is shown once."""
+def create_token(
+    session: Session, username: str, name: str = "", expires_at: datetime | None = None
+) -> str:
+    """A new API token for the user, valid until revoked (or `expires_at`); only its hash is
+    kept, so it is shown once."""
     user = get_by_username(session, username)
-    token = secrets.token_urlsafe(32)
-    session.add(
-        ApiToken(user_id=user.id, token_hash=_token_hash(token), name=name, created_at=clock.now())
-    )
-    session.flush()
-    return token
-
-
-def user_for_token(session: Session, token: str) -> User | None:
-    """The active user a bearer token belongs to, or None."""
-    row = session.scalar(
-        select(ApiToken).where(
-            ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None)
-        )
-    )
-    if row is None or not row.user.active:
-        return None
-    return row.user
+    return tokens.issue(session, user, name, expires_at, clock.now()).secret
