@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from itsm.accounts.services import users
+from itsm.accounts.models import User
+from itsm.accounts.pages import TOKENS_SHOWN
+from itsm.accounts.services import tokens, users
 from itsm.db import Database
 from tests.factories import World
 from tests.pages import form_of, sign_in, username
@@ -132,6 +134,21 @@ def test_a_token_stops_working_when_it_expires(
     assert not _works(client, secret)  # on time, though this process remembered it
 
 
+def test_a_token_used_while_its_revocation_commits_is_refused_after_the_commit(
+    client: FlaskClient, db: Database, world: World
+) -> None:
+    """Another request may read the token, still valid, between the revocation and its commit,
+    and remember it: the commit makes this process forget it again."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite the other request waits for the revocation's commit")
+    secret = world.tokens["agent"]
+    with db.sessions() as session:
+        tokens.revoke(session, tokens.find(session, _token_id(client, world, "agent")), NOW)
+        assert _works(client, secret)  # the revocation is not committed yet
+        session.commit()
+    assert not _works(client, secret)
+
+
 def test_a_deactivated_users_tokens_are_refused_at_once(
     client: FlaskClient, db: Database, world: World
 ) -> None:
@@ -203,3 +220,16 @@ def test_only_an_admin_sees_and_revokes_someone_elses_tokens_in_the_pages(
     response = client.post(action, data=form)
     assert response.headers["Location"] == f"/account/tokens?user={agent_name}"
     assert not _works(client, world.tokens["agent"])
+
+
+def test_the_tokens_page_says_when_it_shows_only_the_newest(
+    client: FlaskClient, db: Database, world: World
+) -> None:
+    with db.transaction() as session:
+        requester = session.get_one(User, world.users["requester"])
+        for n in range(TOKENS_SHOWN):
+            tokens.issue(session, requester, f"脚本 {n}", None, NOW)
+    sign_in(client, db, world, "requester")
+    html = client.get("/account/tokens").get_data(as_text=True)
+    assert html.count('class="card mb-2 token-card"') == TOKENS_SHOWN
+    assert f"最新 {TOKENS_SHOWN} 个，共 {TOKENS_SHOWN + 1} 个" in html

@@ -38,8 +38,8 @@ _LOCK_SPACE = 0x5349
 
 
 def _lock(session: Session, keys: tuple[str, ...]) -> None:
-    """Hold these keys' locks until the transaction ends (always the account's first, then the
-    address's, so that two attempts never wait for each other). On SQLite every transaction
+    """Hold these keys' locks until the transaction ends. Always the account's first, then the
+    address's: two attempts never wait for each other in a circle. On SQLite every transaction
     already holds the database's write lock from its start (BEGIN IMMEDIATE, itsm.db)."""
     if session.get_bind().dialect.name != "postgresql":
         return
