@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from itsm.accounts.services import users
-from itsm.app import create_app
 from itsm.db import Database
 from tests.factories import World
 from tests.pages import PASSWORD, field, give_password, username
@@ -63,23 +59,6 @@ def test_the_session_cookie_is_lax_http_only_and_lasts_twelve_hours_idle(
     travel(SIGNED_IN_AT + timedelta(hours=5))
     renewed = _session_cookie(client.get("/hotline"))
     assert "Expires=Tue, 03 Mar 2026 01:00:00 GMT" in renewed
-
-
-@pytest.fixture
-def app_with(database_url: str, tmp_path: Path) -> Iterator[Any]:
-    """Build the app on this run's database with some settings."""
-    built: list[Flask] = []
-
-    def build(**settings: Any) -> Flask:
-        app = create_app(
-            instance_path=tmp_path, database_url=database_url, redis_url="", **settings
-        )
-        built.append(app)
-        return app
-
-    yield build
-    for app in built:
-        app.extensions["itsm.db"].dispose()
 
 
 @pytest.mark.parametrize(

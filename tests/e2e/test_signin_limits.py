@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from itsm.app import create_app
 from itsm.db import Database
 from tests.factories import World
 from tests.pages import PASSWORD, field, give_password
@@ -31,23 +28,6 @@ def _from(app: Flask, address: str) -> FlaskClient:
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = address
     return client
-
-
-@pytest.fixture
-def app_with(database_url: str, tmp_path: Path) -> Iterator[Any]:
-    """Build the app on this run's database with some settings."""
-    built: list[Flask] = []
-
-    def build(**settings: Any) -> Flask:
-        app = create_app(
-            instance_path=tmp_path, database_url=database_url, redis_url="", **settings
-        )
-        built.append(app)
-        return app
-
-    yield build
-    for app in built:
-        app.extensions["itsm.db"].dispose()
 
 
 @pytest.mark.parametrize("trusted_proxies", [0, 1])
