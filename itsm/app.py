@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import templates
 from itsm import outbox
@@ -37,6 +38,12 @@ def create_app(
         JSON_SORT_KEYS=False,
     )
     app.config.update(settings.extra)
+    if settings.trusted_proxies:
+        # The client's address and scheme as the proxies saw them: sign-in failures are
+        # counted per client, not for the proxy's one address. Never trusted without proxies,
+        # since any client can send these headers.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     logging.getLogger("itsm").setLevel(settings.log_level)
     runtime = Runtime(settings, "web", enqueue)

@@ -6,6 +6,7 @@ import dataclasses
 import logging
 import os
 import sys
+from datetime import datetime, timedelta
 from typing import IO, Any
 
 import click
@@ -102,18 +103,64 @@ def token() -> None:
 @token.command("create")
 @click.argument("username")
 @click.option("--name", default="", help="What the token is for.")
-def token_create(username: str, name: str) -> None:
+@click.option(
+    "--days", type=click.IntRange(1, 36_500), default=None, help="Expires after this many days."
+)
+def token_create(username: str, name: str, days: int | None) -> None:
     """Print a new API token for USERNAME (alone on the last line); it is stored hashed."""
+    from itsm import clock
     from itsm.accounts.services import users
+
+    expires_at = clock.now() + timedelta(days=days) if days else None
+    database = _database(_settings())
+    try:
+        with database.transaction() as session:
+            value = users.create_token(session, username, name, expires_at)
+    except ItsmError as error:
+        raise click.ClickException(error.message) from None
+    until = f", valid until {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else ""
+    click.echo(f"token for {username}{until} (shown once, keep it safe):", err=True)
+    click.echo(value)
+
+
+@token.command("list")
+@click.argument("username")
+def token_list(username: str) -> None:
+    """USERNAME's API tokens, newest first: id, created, expires, revoked (UTC), name."""
+    from itsm.accounts.services import tokens, users
+
+    def when(instant: datetime | None) -> str:
+        return f"{instant:%Y-%m-%d %H:%M}" if instant else "-"
 
     database = _database(_settings())
     try:
         with database.transaction() as session:
-            value = users.create_token(session, username, name)
+            owner = users.get_by_username(session, username)
+            rows, _total = tokens.list_tokens(session, owner.id, 1, 10_000)
+            for row in rows:
+                dates = [when(row.created_at), when(row.expires_at), when(row.revoked_at)]
+                click.echo("\t".join([str(row.id), *dates, row.name]))
     except ItsmError as error:
         raise click.ClickException(error.message) from None
-    click.echo(f"token for {username} (shown once, keep it safe):", err=True)
-    click.echo(value)
+
+
+@token.command("revoke")
+@click.argument("token_id", type=click.IntRange(1, 2**31 - 1))
+def token_revoke(token_id: int) -> None:
+    """Revoke the API token TOKEN_ID (see `itsm token list`): it is refused from now on (by
+    running web processes within 10 s)."""
+    from itsm import clock
+    from itsm.accounts.services import tokens
+
+    database = _database(_settings())
+    try:
+        with database.transaction() as session:
+            row = tokens.find(session, token_id)
+            tokens.revoke(session, row, clock.now())
+            owner = row.user.username
+    except ItsmError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"token {token_id} of {owner} revoked")
 
 
 @main.group()
@@ -134,7 +181,49 @@ def user_passwd(username: str) -> None:
             users.set_password(session, username, password)
     except ItsmError as error:
         raise click.ClickException(error.message) from None
-    click.echo(f"password set for {username}")
+    click.echo(f"password set for {username}; their page sessions have ended")
+
+
+@user.command("sign-out")
+@click.argument("username")
+def user_sign_out(username: str) -> None:
+    """End every page session of USERNAME, in every browser (API tokens keep working)."""
+    from itsm.accounts.services import users
+
+    database = _database(_settings())
+    try:
+        with database.transaction() as session:
+            users.end_sessions(session, users.get_by_username(session, username))
+    except ItsmError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"{username} is signed out everywhere")
+
+
+@user.command("deactivate")
+@click.argument("username")
+def user_deactivate(username: str) -> None:
+    """Stop USERNAME from signing in or using the API; their page sessions end at once."""
+    _set_active(username, False)
+    click.echo(f"{username} is deactivated")
+
+
+@user.command("activate")
+@click.argument("username")
+def user_activate(username: str) -> None:
+    """Let a deactivated USERNAME sign in again."""
+    _set_active(username, True)
+    click.echo(f"{username} is active")
+
+
+def _set_active(username: str, active: bool) -> None:
+    from itsm.accounts.services import users
+
+    database = _database(_settings())
+    try:
+        with database.transaction() as session:
+            users.set_active(session, username, active)
+    except ItsmError as error:
+        raise click.ClickException(error.message) from None
 
 
 @main.group()

@@ -44,6 +44,12 @@ class Settings:
     worker_stop_seconds: int = 5
     signin_max_failures: int = 5
     signin_window_seconds: int = 900
+    session_idle_seconds: int = 12 * 3600
+    session_max_seconds: int = 7 * 24 * 3600
+    secure_cookies: str = ""
+    """"true" or "false"; empty: secure when `public_url` is https."""
+    trusted_proxies: int = 0
+    """How many reverse proxies in front set X-Forwarded-For, -Proto and -Host."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -79,6 +85,16 @@ class Settings:
             raise ValueError("ITSM_NOTIFY_LEASE_SECONDS must be at least 1")
         if self.worker_stop_seconds < 1:
             raise ValueError("ITSM_WORKER_STOP_SECONDS must be at least 1")
+        if self.session_idle_seconds < 60 or self.session_max_seconds < 60:
+            raise ValueError(
+                "ITSM_SESSION_IDLE_SECONDS and ITSM_SESSION_MAX_SECONDS must be 60 or more"
+            )
+        if self.secure_cookies.strip().lower() not in _SWITCH:
+            raise ValueError(
+                f"ITSM_SECURE_COOKIES must be true, false or empty, not {self.secure_cookies!r}"
+            )
+        if self.trusted_proxies < 0:
+            raise ValueError("ITSM_TRUSTED_PROXIES must be 0 or more")
         parts = [part.strip() for part in self.notify_retry_backoff.split(",") if part.strip()]
         if not all(part.isdigit() for part in parts):
             raise ValueError(
@@ -91,9 +107,19 @@ class Settings:
         return self.instance_path / "attachments"
 
     @property
+    def cookies_secure(self) -> bool:
+        """Whether cookies are sent over HTTPS only: ITSM_SECURE_COOKIES, else the public URL's
+        scheme."""
+        switch = _SWITCH[self.secure_cookies.strip().lower()]
+        return self.public_url.lower().startswith("https:") if switch is None else switch
+
+    @property
     def retry_backoff(self) -> tuple[int, ...]:
         """Seconds to wait before each retry of a notification (the last repeats)."""
         return tuple(int(part) for part in self.notify_retry_backoff.split(",") if part.strip())
+
+
+_SWITCH = {"": None, "true": True, "1": True, "false": False, "0": False}
 
 
 def _whole_number(name: str, raw: str) -> int:

@@ -117,6 +117,24 @@ def web(database_url: str, own_redis: RedisServer, tmp_path: Path) -> Iterator[F
     application.extensions["itsm.db"].dispose()
 
 
+@pytest.fixture
+def app_with(database_url: str, tmp_path: Path) -> Iterator[Any]:
+    """Build apps on this run's database with settings of the test's own:
+    `app_with(trusted_proxies=1)`."""
+    built: list[Flask] = []
+
+    def build(**settings: Any) -> Flask:
+        application = create_app(
+            instance_path=tmp_path / "app_with", database_url=database_url, redis_url="", **settings
+        )
+        built.append(application)
+        return application
+
+    yield build
+    for application in built:
+        application.extensions["itsm.db"].dispose()
+
+
 @pytest.fixture(scope="session")
 def app(
     database_url: str, tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer | None

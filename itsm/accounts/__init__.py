@@ -2,4 +2,9 @@
 
 from itsm.area import Area
 
-AREA = Area("accounts", models="itsm.accounts.models", pages=("itsm.accounts.pages:bp",))
+AREA = Area(
+    "accounts",
+    models="itsm.accounts.models",
+    api=("itsm.accounts.api:blp",),
+    pages=("itsm.accounts.pages:bp",),
+)

@@ -43,6 +43,9 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(256))
     institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Written into each page session at sign-in; raising it ends every session from before
+    (sign-out, a new password, deactivation, "sign out everywhere")."""
 
     institution: Mapped[Institution | None] = relationship(lazy="joined")
     contracts: Mapped[list[Contract]] = relationship(secondary=user_contract, lazy="selectin")
@@ -67,6 +70,7 @@ class ApiToken(Base):
     """SHA-256 of the token: tokens are 256 random bits, so a fast hash is safe here."""
     name: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)

@@ -30,10 +30,20 @@ def init_web(app: Flask) -> None:
     app.config.setdefault("BOOTSTRAP_SERVE_LOCAL", True)  # customers' networks are closed
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # pages check it; API uses tokens
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid for the session's life
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    settings = app.config["ITSM_SETTINGS"]
+    # Flask defines these keys, so setdefault would keep its own values (31 days, no
+    # SameSite); they are set, unless given to create_app. A signed-in session is permanent:
+    # its cookie and signature are renewed on each request and die after the idle time.
+    session_cookie = {
+        "PERMANENT_SESSION_LIFETIME": timedelta(seconds=settings.session_idle_seconds),
+        "SESSION_REFRESH_EACH_REQUEST": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SECURE": settings.cookies_secure,
+    }
+    app.config.update({k: v for k, v in session_cookie.items() if k not in settings.extra})
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
-    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["ITSM_SETTINGS"].timezone)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", settings.timezone)
     Babel(app, locale_selector=_locale)
     Bootstrap5(app)
     csrf.init_app(app)

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import IntegrityError
@@ -40,14 +51,38 @@ def _load_user_and_check_csrf() -> None:
     g.user = None
     user_id = session.get("uid")
     if isinstance(user_id, int):
-        user = signin.active_user(db_session(), user_id)
+        max_age = timedelta(seconds=current_app.config["ITSM_SETTINGS"].session_max_seconds)
+        user = signin.session_user(
+            db_session(), user_id, session.get("gen"), session.get("since"), clock.now(), max_age
+        )
         if user is None:
-            session.clear()
+            end_session()
         else:
             g.user = user
             act_as(Actor.of(user))
     if request.method == "POST":
         csrf.protect()
+
+
+def start_session(user: User) -> None:
+    """A new session for the user who just signed in (never the one from before: no fixation).
+
+    It lasts while used (ITSM_SESSION_IDLE_SECONDS between requests) and at most
+    ITSM_SESSION_MAX_SECONDS from now, however busy.
+    """
+    end_session()
+    session.permanent = True
+    session["uid"] = user.id
+    session["gen"] = user.session_generation
+    session["since"] = int(clock.now().timestamp())
+
+
+def end_session() -> None:
+    """Forget who is signed in; the chosen language stays."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
 
 
 def current_user() -> User | None:

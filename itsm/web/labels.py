@@ -263,4 +263,5 @@ def navigation() -> list[tuple[str, str, str]]:
         items.append(("engineer.my_work", _l("My work")))
     if user.role == Role.REQUESTER:
         items += [("portal.home", _l("Our requests")), ("portal.new", _l("New request"))]
+    items.append(("auth.api_tokens", _l("API tokens")))
     return [(endpoint, url_for(endpoint), str(text)) for endpoint, text in items]

@@ -204,7 +204,7 @@ def test_call_to_close_in_the_browser(browser: Any, live: Live) -> None:
 
 
 PAGES = {
-    "agent": ["/hotline?q=bjscsq", "{ticket}", "/nowhere-ticket"],
+    "agent": ["/hotline?q=bjscsq", "{ticket}", "/nowhere-ticket", "/account/tokens"],
     "engineer": ["/my", "{ticket}"],
     "requester": ["/portal", "/portal/new", "{ticket}"],
 }

@@ -393,6 +393,7 @@ def test_queue_lists_nearest_due_first_and_marks_breaches(
     ]
     assert order == [fast["number"], slow["number"]]
     with time_machine.travel(clock.now() + timedelta(days=30)):
+        sign_in(client, db, world, "agent")  # the first session ended long ago
         html = client.get("/hotline/queue").get_data(as_text=True)
     assert "list-group-item-danger" in html and "超时" in html
 

@@ -10,12 +10,15 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from itsm.accounts.models import User
 from itsm.accounts.services import users
 from itsm.app import create_app
+from itsm.demo.loader import DEMO_PASSWORD
 from itsm.directory.models import ConfigurationItem, Contract, District, Institution
+from tests.pages import field
 
 ITSM = [sys.executable, "-m", "itsm.cli"]
 
@@ -89,15 +92,83 @@ def test_token_create_prints_a_working_token_on_the_last_line(demo, demo_app: Fl
     assert unknown.returncode != 0 and "no user named 'nobody'" in unknown.stderr
 
 
+def test_token_list_and_revoke(demo, demo_app: Flask) -> None:  # type: ignore[no-untyped-def]
+    instance, _ = demo
+    created = run(instance, "token", "create", "agent2", "--name", "值班大屏", "--days", "30")
+    assert created.returncode == 0, created.stderr
+    assert "valid until" in created.stderr
+    token = created.stdout.strip().splitlines()[-1]
+    listed = run(instance, "token", "list", "agent2")
+    assert listed.returncode == 0, listed.stderr
+    newest = listed.stdout.splitlines()[0].split("\t")
+    token_id, created_at, expires_at, revoked_at, name = newest
+    assert name == "值班大屏" and revoked_at == "-" and expires_at > created_at
+    revoked = run(instance, "token", "revoke", token_id)
+    assert revoked.returncode == 0, revoked.stderr
+    assert f"token {token_id} of agent2 revoked" in revoked.stdout
+    assert run(instance, "token", "list", "agent2").stdout.splitlines()[0].split("\t")[3] != "-"
+    me = demo_app.test_client().get(
+        "/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert me.status_code == 401
+    unknown = run(instance, "token", "revoke", "2147483647")
+    assert unknown.returncode != 0 and "no token 2147483647" in unknown.stderr
+    assert run(instance, "token", "list", "nobody").returncode != 0
+
+
+def _browser(app: Flask, username: str, password: str = DEMO_PASSWORD) -> FlaskClient:
+    """A browser signed in to the pages as `username`."""
+    client = app.test_client()
+    token = field(client.get("/signin").get_data(as_text=True), "csrf_token")
+    response = client.post(
+        "/signin", data={"username": username, "password": password, "csrf_token": token}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def _signed_in(client: FlaskClient) -> bool:
+    return client.get("/my").status_code == 200
+
+
 def test_user_passwd_reads_the_password_from_stdin(demo, demo_app: Flask) -> None:  # type: ignore[no-untyped-def]
     instance, _ = demo
+    browser = _browser(demo_app, "engineer1")
     result = run(instance, "user", "passwd", "engineer1", stdin="新的密码-2026\n")
     assert result.returncode == 0, result.stderr
+    assert not _signed_in(browser)
     with demo_app.extensions["itsm.db"].sessions() as session:
         assert users.check_password(session, "engineer1", "新的密码-2026") is not None
         assert users.check_password(session, "engineer1", "itsm-demo-2026") is None
     short = run(instance, "user", "passwd", "engineer1", stdin="short\n")
     assert short.returncode != 0 and "at least 8 characters" in short.stderr
+
+
+def test_user_sign_out_ends_the_users_page_sessions(demo, demo_app: Flask) -> None:  # type: ignore[no-untyped-def]
+    instance, _ = demo
+    browser = _browser(demo_app, "engineer2")
+    assert _signed_in(browser)
+    result = run(instance, "user", "sign-out", "engineer2")
+    assert result.returncode == 0, result.stderr
+    assert not _signed_in(browser)
+    assert _signed_in(_browser(demo_app, "engineer2"))
+    unknown = run(instance, "user", "sign-out", "nobody")
+    assert unknown.returncode != 0 and "no user named 'nobody'" in unknown.stderr
+
+
+def test_user_deactivate_stops_a_user_until_activated(demo, demo_app: Flask) -> None:  # type: ignore[no-untyped-def]
+    instance, _ = demo
+    browser = _browser(demo_app, "manager1")
+    result = run(instance, "user", "deactivate", "manager1")
+    assert result.returncode == 0, result.stderr
+    assert not _signed_in(browser)
+    refused = demo_app.test_client()
+    token = field(refused.get("/signin").get_data(as_text=True), "csrf_token")
+    data = {"username": "manager1", "password": DEMO_PASSWORD, "csrf_token": token}
+    assert refused.post("/signin", data=data).status_code == 401
+    assert run(instance, "user", "activate", "manager1").returncode == 0
+    assert not _signed_in(browser)
+    assert _signed_in(_browser(demo_app, "manager1"))
 
 
 def _search(app: Flask, q: str) -> dict:  # type: ignore[type-arg]

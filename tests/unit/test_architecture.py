@@ -115,15 +115,15 @@ def test_periodic_jobs_have_stable_unique_ids_and_real_functions() -> None:
 
 def test_every_process_cache_is_named_in_one_place_and_cleared_by_one_call() -> None:
     from itsm import caches
-    from itsm.api import auth
+    from itsm.accounts.services import tokens
     from itsm.sla.services import sla
     from itsm.tickets.services import tickets
 
     assert {"api-tokens", "calendars", "sla-policies", "ticket-context-queries"} <= set(
         caches.described()
     )
-    auth._token_cache["token"] = (0.0, None)  # type: ignore[assignment]
+    tokens._cache["token"] = (0.0, None, None)  # type: ignore[assignment]
     sla._parsed[(0, 0, 0, None)] = None  # type: ignore[index, assignment]
     caches.clear_all()
-    assert auth._token_cache == {} and sla._parsed == {}
+    assert tokens._cache == {} and sla._parsed == {}
     assert tickets._context_query.cache_info().currsize == 0

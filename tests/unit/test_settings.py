@@ -19,6 +19,10 @@ from itsm.config import Settings
         ("NOTIFY_RETRY_BACKOFF", "30,2m", "ITSM_NOTIFY_RETRY_BACKOFF must be seconds"),
         ("NOTIFY_RETRY_BACKOFF", "-5", "ITSM_NOTIFY_RETRY_BACKOFF must be seconds"),
         ("MAX_ATTACHMENT_BYTES", "10MB", "ITSM_MAX_ATTACHMENT_BYTES must be a whole number"),
+        ("SECURE_COOKIES", "maybe", "ITSM_SECURE_COOKIES must be true, false or empty"),
+        ("SESSION_IDLE_SECONDS", "0", "ITSM_SESSION_IDLE_SECONDS and .* must be 60 or more"),
+        ("SESSION_MAX_SECONDS", "12h", "ITSM_SESSION_MAX_SECONDS must be a whole number"),
+        ("TRUSTED_PROXIES", "-1", "ITSM_TRUSTED_PROXIES must be 0 or more"),
     ],
 )
 def test_a_bad_setting_is_refused_with_its_name(
