@@ -43,7 +43,7 @@ def signin() -> Any:
     if request.method == "GET":
         if current_user() is not None:
             return redirect(safe_next(request.args.get("next"), home_url()))
-        return render_template("web/signin.html", next=request.args.get("next", ""))
+        return render_template("web/signin.html", next=safe_next(request.args.get("next"), ""))
     settings = current_app.config["ITSM_SETTINGS"]
     session_ = db_session()
     username = request.form.get("username", "")[:64]
@@ -70,7 +70,10 @@ def signin() -> Any:
             message = _("Wrong user name or password.")
             status = 401
         page = render_template(
-            "web/signin.html", next=request.form.get("next", ""), error=message, username=username
+            "web/signin.html",
+            next=safe_next(request.form.get("next"), ""),
+            error=message,
+            username=username,
         )
         return page, status
     lang = session.get("lang")

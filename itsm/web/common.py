@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -141,8 +143,29 @@ def new_form_token() -> str:
     return form_tokens.new_token()
 
 
+NEXT_MAX_LENGTH = 2048
+_PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
+
+
 def safe_next(target: str | None, default: str) -> str:
-    """A local path to go to after signing in (never another site)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    """`target` if it is a path on this site, else `default`: where to go after signing in or
+    switching language.
+
+    Browsers drop tabs and newlines from a Location and read a backslash as a slash, so
+    `/\t/evil.example` would leave the site as `//evil.example`: only printable ASCII without
+    a backslash passes (our own links carry their query strings percent-encoded, so they are
+    ASCII), starting with one slash, with no scheme or host when parsed.
+    """
+    if (
+        not target
+        or len(target) > NEXT_MAX_LENGTH
+        or not _PRINTABLE_ASCII.fullmatch(target)
+        or "\\" in target
+        or not target.startswith("/")
+        or target.startswith("//")
+    ):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
