@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 import templates
-from itsm import outbox
+from itsm import outbox, security_headers
 from itsm.config import Settings
 from itsm.runtime import Runtime
 
@@ -48,4 +48,5 @@ def create_app(
 
     init_api(app)
     init_web(app)
+    security_headers.init_app(app)
     return app

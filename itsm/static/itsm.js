@@ -90,6 +90,12 @@
     });
   });
 
+  // "Back" on an error page: the browser's own back, which keeps what was typed in the form.
+  document.querySelectorAll("[data-history-back]").forEach(function (back) {
+    back.hidden = false;
+    back.querySelector("a").addEventListener("click", function (e) { e.preventDefault(); history.back(); });
+  });
+
   // A pressed button is disabled until the page changes (the server does a step once anyway).
   document.querySelectorAll("form.step-form, #call-form, #form-comment, #form-assign").forEach(function (form) {
     form.addEventListener("submit", function (e) {
