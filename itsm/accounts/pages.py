@@ -7,14 +7,25 @@ from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from itsm import clock
 from itsm.accounts.services import signin as signin_service
+from itsm.api.fields import Text
 from itsm.models.types import Role
 from itsm.request_scope import db_session
+from itsm.web import forms
 from itsm.web.common import area, current_user, safe_next
+from itsm.web.forms import FormRefused, FormSchema
 
 bp = area("auth", __name__)
+
+
+class SignInForm(FormSchema):
+    """The user name, read like any text of the API (the password is only ever hashed)."""
+
+    username = Text(64, load_default="", metadata={"label": _l("User name")})
+
 
 HOME = {
     Role.AGENT: "hotline.console",
@@ -44,9 +55,18 @@ def signin() -> Any:
         if current_user() is not None:
             return redirect(safe_next(request.args.get("next"), home_url()))
         return render_template("web/signin.html", next=safe_next(request.args.get("next"), ""))
+    try:
+        username = forms.read(SignInForm(), request.form)["username"]
+    except FormRefused as refused:
+        page = render_template(
+            "web/signin.html",
+            next=safe_next(request.form.get("next"), ""),
+            error=refused.message,
+            username=request.form.get("username", ""),
+        )
+        return page, 422
     settings = current_app.config["ITSM_SETTINGS"]
     session_ = db_session()
-    username = request.form.get("username", "")[:64]
     outcome = signin_service.sign_in(
         session_,
         username,

@@ -35,7 +35,7 @@
         var mine = ++seq, value = q.value.trim();
         if (!value) { results.innerHTML = ""; return; }
         fetch(q.dataset.searchUrl + "?q=" + encodeURIComponent(value), {credentials: "same-origin"})
-          .then(function (r) { return r.ok ? r.text() : ""; })
+          .then(function (r) { return r.ok || r.status === 422 ? r.text() : ""; })
           .then(function (html) { if (mine === seq) { results.innerHTML = html; } });
       }, 150);
     });

@@ -19,7 +19,7 @@ from itsm import clock
 from itsm.accounts.models import User
 from itsm.accounts.services import form_tokens, signin
 from itsm.accounts.services.access import Actor
-from itsm.errors import ItsmError
+from itsm.errors import InvalidInput, ItsmError
 from itsm.models.types import Role
 from itsm.request_scope import act_as, current_actor, db_session
 
@@ -109,12 +109,20 @@ def _remove_written_files() -> None:
         path.unlink(missing_ok=True)
 
 
-def once(step: Callable[[], tuple[str, str]]) -> Any:
+def once(
+    step: Callable[[], tuple[str, str]], refused: Callable[[InvalidInput], Any] | None = None
+) -> Any:
     """Do a form's step once per one-time token; a resend shows the first outcome.
 
-    `step` does the work in the request's session and returns (url to go to, message).
+    `step` does the work in the request's session and returns (url to go to, message). When
+    it refuses the input (InvalidInput), nothing is written and `refused`, if given, answers:
+    the form's page again, with what was typed and what is wrong.
     """
-    token = form_tokens.check(request.form.get("form_token"))
+    try:
+        token = form_tokens.check(request.form.get("form_token"))
+    except InvalidInput:
+        message = _("The form has no valid one-time token: reload the page and send it again.")
+        raise InvalidInput(message) from None
     session_, actor = db_session(), current_actor()
     outcome = form_tokens.replay(session_, actor, token)
     replayed = outcome is not None
@@ -124,12 +132,14 @@ def once(step: Callable[[], tuple[str, str]]) -> Any:
             outcome = {"url": url, "message": message}
             form_tokens.record(session_, actor, token, outcome, clock.now())
             session_.commit()
-        except (IntegrityError, StaleDataError, ItsmError):
+        except (IntegrityError, StaleDataError, ItsmError) as error:
             # A racing resend may have committed first (its ticket version or its token).
             session_.rollback()
             _remove_written_files()
             outcome = form_tokens.replay(session_, actor, token)
             if outcome is None:
+                if refused is not None and isinstance(error, InvalidInput):
+                    return refused(error)
                 raise
             replayed = True
         g.pop("written_files", None)
