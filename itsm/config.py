@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field, fields
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ class Settings:
     worker_stop_seconds: int = 5
     signin_max_failures: int = 5
     signin_window_seconds: int = 900
+    max_backdate_hours: int = 72
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -79,6 +81,8 @@ class Settings:
             raise ValueError("ITSM_NOTIFY_LEASE_SECONDS must be at least 1")
         if self.worker_stop_seconds < 1:
             raise ValueError("ITSM_WORKER_STOP_SECONDS must be at least 1")
+        if self.max_backdate_hours < 1:
+            raise ValueError("ITSM_MAX_BACKDATE_HOURS must be at least 1")
         parts = [part.strip() for part in self.notify_retry_backoff.split(",") if part.strip()]
         if not all(part.isdigit() for part in parts):
             raise ValueError(
@@ -89,6 +93,11 @@ class Settings:
     @property
     def attachments_path(self) -> Path:
         return self.instance_path / "attachments"
+
+    @property
+    def max_backdate(self) -> timedelta:
+        """How long before a ticket is opened its call may have started (admins: any time)."""
+        return timedelta(hours=self.max_backdate_hours)
 
     @property
     def retry_backoff(self) -> tuple[int, ...]:

@@ -19,6 +19,8 @@ from itsm.config import Settings
         ("NOTIFY_RETRY_BACKOFF", "30,2m", "ITSM_NOTIFY_RETRY_BACKOFF must be seconds"),
         ("NOTIFY_RETRY_BACKOFF", "-5", "ITSM_NOTIFY_RETRY_BACKOFF must be seconds"),
         ("MAX_ATTACHMENT_BYTES", "10MB", "ITSM_MAX_ATTACHMENT_BYTES must be a whole number"),
+        ("MAX_BACKDATE_HOURS", "0", "ITSM_MAX_BACKDATE_HOURS must be at least 1"),
+        ("MAX_BACKDATE_HOURS", "3d", "ITSM_MAX_BACKDATE_HOURS must be a whole number"),
     ],
 )
 def test_a_bad_setting_is_refused_with_its_name(
@@ -36,3 +38,12 @@ def test_the_retry_back_off_is_read_as_seconds(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("ITSM_NOTIFY_MAX_ATTEMPTS", "4")
     settings = Settings.from_env()
     assert settings.retry_backoff == (30, 120, 600) and settings.notify_max_attempts == 4
+
+
+def test_a_call_may_be_backdated_72_hours_unless_set(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ITSM_INSTANCE_PATH", str(tmp_path))
+    assert Settings.from_env().max_backdate_hours == 72
+    monkeypatch.setenv("ITSM_MAX_BACKDATE_HOURS", "24")
+    assert Settings.from_env().max_backdate_hours == 24

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from itsm import clock
 from itsm.directory.services import directory
-from itsm.errors import InvalidInput, NotFound
+from itsm.errors import CallTimeOutOfRange, InvalidInput, NotFound
 from itsm.models.types import Category, Channel, Priority, TicketKind
 from itsm.request_scope import current_actor, db_session
 from itsm.sla.services import sla
@@ -142,10 +142,11 @@ def log_call() -> Any:
 
     def step() -> tuple[str, str]:
         fields = forms.read(CallForm(_timezone()), request.form)
-        if fields["reported_at"] is not None and fields["reported_at"] > clock.now():
-            raise FormRefused({"reported_at": _("The call cannot have started in the future.")})
         fields["channel"] = Channel.PHONE.value
-        created = ticket_service.create_ticket(db_session(), current_actor(), fields)
+        max_backdate = current_app.config["ITSM_SETTINGS"].max_backdate
+        created = ticket_service.create_ticket(
+            db_session(), current_actor(), fields, max_backdate=max_backdate
+        )
         number = created.ticket.number
         message = _("Ticket %(number)s logged: read the number to the caller.", number=number)
         return url_for("ticket_pages.show", ticket_id=created.ticket.id), message
@@ -166,6 +167,20 @@ def _call_refused(error: InvalidInput) -> Any:
         "",
         institution.id if institution else None,
         typed=request.form,
-        problem=error.message,
+        problem=_call_time_problem(error)
+        if isinstance(error, CallTimeOutOfRange)
+        else error.message,
         status=error.status,
     )
+
+
+def _call_time_problem(error: CallTimeOutOfRange) -> str:
+    if error.too_early:
+        return str(
+            _(
+                "Call started: give a time within the last %(hours)d hours; "
+                "an administrator records older calls.",
+                hours=error.max_backdate_hours,
+            )
+        )
+    return str(_("Call started: the call cannot have started in the future."))
