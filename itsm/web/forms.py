@@ -43,12 +43,11 @@ class FormSchema(Schema):
 
 
 class FormRefused(InvalidInput):
-    """A form or query the schema refused: `problems` says, per field, what is wrong in the
-    page's language (the message lists them all)."""
+    """A form or query the schema refused; the message says what is wrong with each field (in
+    `problems`, one sentence a field) in the page's language."""
 
     def __init__(self, problems: dict[str, str]) -> None:
         super().__init__(" ".join(problems.values()), errors=problems)
-        self.problems = problems
 
 
 def read(schema: Schema, values: Mapping[str, Any]) -> dict[str, Any]:

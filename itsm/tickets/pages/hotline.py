@@ -11,6 +11,7 @@ from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 
 from itsm import clock
+from itsm.directory.models import Institution
 from itsm.directory.services import directory
 from itsm.errors import CallTimeOutOfRange, InvalidInput, NotFound
 from itsm.models.types import Category, Channel, Priority, TicketKind
@@ -40,23 +41,23 @@ def console() -> Any:
         args = forms.read(ConsoleArgs(), request.args)
     except FormRefused as refused:
         return _console(request.args.get("q", ""), search_problem=refused.message, status=422)
-    return _console(args["q"], args["institution_id"])
+    chosen = None
+    if args["institution_id"] is not None:
+        chosen = directory.get_institution(db_session(), current_actor(), args["institution_id"])
+    return _console(args["q"], chosen)
 
 
 def _console(
     q: str,
-    institution_id: int | None = None,
+    chosen: Institution | None = None,
     typed: Mapping[str, str] | None = None,
     problem: str | None = None,
     search_problem: str | None = None,
     status: int = 200,
 ) -> Any:
-    """The console: the search for `q`, the call form (with what was typed, if it comes
-    back refused for `problem`), the queue."""
+    """The console: the search for `q`, the call form for the `chosen` institution (with what
+    was typed, if it comes back refused for `problem`), the queue."""
     session, actor = db_session(), current_actor()
-    chosen = None
-    if institution_id is not None:
-        chosen = directory.get_institution(session, actor, institution_id)
     items, _total = directory.list_configuration_items(session, actor, None, None, 1, 500)
     now = clock.now()
     page = render_template(
@@ -165,7 +166,7 @@ def _call_refused(error: InvalidInput) -> Any:
         pass  # not one to show: the agent finds it again
     return _console(
         "",
-        institution.id if institution else None,
+        institution,
         typed=request.form,
         problem=_call_time_problem(error)
         if isinstance(error, CallTimeOutOfRange)
