@@ -10,7 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import templates
-from itsm import outbox
+from itsm import outbox, security_headers
 from itsm.config import Settings
 from itsm.runtime import Runtime
 
@@ -55,4 +55,5 @@ def create_app(
 
     init_api(app)
     init_web(app)
+    security_headers.init_app(app)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field, fields
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ class Settings:
     """"true" or "false"; empty: secure when `public_url` is https."""
     trusted_proxies: int = 0
     """How many reverse proxies in front set X-Forwarded-For, -Proto and -Host."""
+    max_backdate_hours: int = 72
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -95,6 +97,8 @@ class Settings:
             )
         if self.trusted_proxies < 0:
             raise ValueError("ITSM_TRUSTED_PROXIES must be 0 or more")
+        if self.max_backdate_hours < 1:
+            raise ValueError("ITSM_MAX_BACKDATE_HOURS must be at least 1")
         parts = [part.strip() for part in self.notify_retry_backoff.split(",") if part.strip()]
         if not all(part.isdigit() for part in parts):
             raise ValueError(
@@ -112,6 +116,11 @@ class Settings:
         scheme."""
         switch = _SWITCH[self.secure_cookies.strip().lower()]
         return self.public_url.lower().startswith("https:") if switch is None else switch
+
+    @property
+    def max_backdate(self) -> timedelta:
+        """How long before a ticket is opened its call may have started (admins: any time)."""
+        return timedelta(hours=self.max_backdate_hours)
 
     @property
     def retry_backoff(self) -> tuple[int, ...]:

@@ -34,6 +34,21 @@ class InvalidInput(ItsmError):
     code = "invalid_input"
 
 
+class CallTimeOutOfRange(InvalidInput):
+    """A call said to have started longer before its ticket was opened than calls may be
+    backdated, or ahead of the clock; pages say so in their language from these facts."""
+
+    def __init__(self, message: str, *, too_early: bool, max_backdate_hours: int) -> None:
+        rule = (
+            f"must be at most {max_backdate_hours} hours before the ticket was opened"
+            if too_early
+            else "must not be in the future"
+        )
+        super().__init__(message, errors={"reported_at": [rule]})
+        self.too_early = too_early
+        self.max_backdate_hours = max_backdate_hours
+
+
 class Conflict(ItsmError):
     status = 409
     code = "conflict"

@@ -8,13 +8,16 @@ from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from itsm import clock
 from itsm.accounts.services import signin as signin_service
 from itsm.accounts.services import tokens, users
+from itsm.api.fields import Text
 from itsm.errors import NotFound
 from itsm.models.types import Role
 from itsm.request_scope import current_actor, db_session
+from itsm.web import forms
 from itsm.web.common import (
     area,
     current_user,
@@ -26,8 +29,16 @@ from itsm.web.common import (
     signed_in,
     start_session,
 )
+from itsm.web.forms import FormRefused, FormSchema
 
 bp = area("auth", __name__)
+
+
+class SignInForm(FormSchema):
+    """The user name, read like any text of the API (the password is only ever hashed)."""
+
+    username = Text(64, load_default="", metadata={"label": _l("User name")})
+
 
 HOME = {
     Role.AGENT: "hotline.console",
@@ -56,10 +67,19 @@ def signin() -> Any:
     if request.method == "GET":
         if current_user() is not None:
             return redirect(safe_next(request.args.get("next"), home_url()))
-        return render_template("web/signin.html", next=request.args.get("next", ""))
+        return render_template("web/signin.html", next=safe_next(request.args.get("next"), ""))
+    try:
+        username = forms.read(SignInForm(), request.form)["username"]
+    except FormRefused as refused:
+        page = render_template(
+            "web/signin.html",
+            next=safe_next(request.form.get("next"), ""),
+            error=refused.message,
+            username=request.form.get("username", ""),
+        )
+        return page, 422
     settings = current_app.config["ITSM_SETTINGS"]
     session_ = db_session()
-    username = request.form.get("username", "")[:64]
     outcome = signin_service.sign_in(
         session_,
         username,
@@ -83,7 +103,10 @@ def signin() -> Any:
             message = _("Wrong user name or password.")
             status = 401
         page = render_template(
-            "web/signin.html", next=request.form.get("next", ""), error=message, username=username
+            "web/signin.html",
+            next=safe_next(request.form.get("next"), ""),
+            error=message,
+            username=username,
         )
         return page, status
     start_session(outcome.user)

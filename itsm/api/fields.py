@@ -11,6 +11,7 @@ from marshmallow import ValidationError, fields, validate
 MAX_ID = 2**31 - 1
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_DIGITS = re.compile(r"-?[0-9]+")
 
 
 class Text(fields.String):
@@ -29,10 +30,19 @@ class Text(fields.String):
         return text
 
 
+class _Id(fields.Integer):
+    def _validated(self, value: Any) -> int:
+        # int() also reads "１２３", " 12", "+5" and "1_000": an id in text is ASCII digits
+        # (a minus sign is left for the range check to refuse with its message).
+        if isinstance(value, str) and not _DIGITS.fullmatch(value):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
 def Id(*, strict: bool = True, **kwargs: Any) -> fields.Integer:  # noqa: N802 - a field type
-    """A record id: a positive 32-bit integer; a JSON number, or digits with strict=False (for
-    a query string, where every value is text)."""
-    return fields.Integer(strict=strict, validate=validate.Range(1, MAX_ID), **kwargs)
+    """A record id: a positive 32-bit integer; a JSON number, or ASCII digits with strict=False
+    (for a query string or a page's form, where every value is text)."""
+    return _Id(strict=strict, validate=validate.Range(1, MAX_ID), **kwargs)
 
 
 def Enum(values: Any, **kwargs: Any) -> fields.String:  # noqa: N802 - reads as a field type

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from itsm.api.base import Blueprint, current_actor, db_session, required_if_match
-from itsm.api.fields import Id
+from itsm.api.fields import Id, Text
 from itsm.api.schemas import PageArgs, PageSchema
 from itsm.notify.models import STATUSES
 from itsm.notify.services import deliveries, notices
@@ -85,9 +85,11 @@ class SettingsSchema(Schema):
 
 
 class ContactsSchema(Schema):
-    on_duty = fields.List(fields.String(validate=validate.Length(1, 64)), load_default=list)
-    supervisor = fields.List(fields.String(validate=validate.Length(1, 64)), load_default=list)
-    project_manager = fields.List(fields.String(validate=validate.Length(1, 64)), load_default=list)
+    """User names per duty (a name is looked up in the database: no control characters)."""
+
+    on_duty = fields.List(Text(64, min_length=1), load_default=list)
+    supervisor = fields.List(Text(64, min_length=1), load_default=list)
+    project_manager = fields.List(Text(64, min_length=1), load_default=list)
 
 
 class ContractNotificationsSchema(Schema):

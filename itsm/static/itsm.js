@@ -35,7 +35,7 @@
         var mine = ++seq, value = q.value.trim();
         if (!value) { results.innerHTML = ""; return; }
         fetch(q.dataset.searchUrl + "?q=" + encodeURIComponent(value), {credentials: "same-origin"})
-          .then(function (r) { return r.ok ? r.text() : ""; })
+          .then(function (r) { return r.ok || r.status === 422 ? r.text() : ""; })
           .then(function (html) { if (mine === seq) { results.innerHTML = html; } });
       }, 150);
     });
@@ -88,6 +88,12 @@
       }, function () { form.elements.location_refused.value = "1"; send(); },
       {enableHighAccuracy: true, timeout: 10000, maximumAge: 60000});
     });
+  });
+
+  // "Back" on an error page: the browser's own back, which keeps what was typed in the form.
+  document.querySelectorAll("[data-history-back]").forEach(function (back) {
+    back.hidden = false;
+    back.querySelector("a").addEventListener("click", function (e) { e.preventDefault(); history.back(); });
   });
 
   // A pressed button is disabled until the page changes (the server does a step once anyway).

@@ -90,7 +90,9 @@ class Tickets(MethodView):
         session, actor = db_session(), current_actor()
         key = _idempotency_key()
         try:
-            created = ticket_service.create_ticket(session, actor, fields, key)
+            created = ticket_service.create_ticket(
+                session, actor, fields, key, current_app.config["ITSM_SETTINGS"].max_backdate
+            )
             session.commit()
         except IntegrityError:
             session.rollback()
@@ -121,7 +123,10 @@ class TicketById(MethodView):
         """Change fields (not the state). Needs `If-Match`: 428 without, 412 when stale."""
         session, actor = db_session(), current_actor()
         version = _expected_version(ticket_id)
-        ticket = ticket_service.update_ticket(session, actor, ticket_id, version, changes)
+        max_backdate = current_app.config["ITSM_SETTINGS"].max_backdate
+        ticket = ticket_service.update_ticket(
+            session, actor, ticket_id, version, changes, max_backdate
+        )
         session.commit()
         return _present(ticket, actor), _etag_headers(ticket)
 

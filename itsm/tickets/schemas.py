@@ -29,7 +29,11 @@ class TicketCreateSchema(Schema):
     title = Text(200, min_length=1, required=True)
     description = Text(10_000)
     reported_at = Instant(
-        metadata={"description": "When the call started; never in the future. Default: now."}
+        metadata={
+            "description": "When the call started: at most ITSM_MAX_BACKDATE_HOURS (72) ago "
+            "(admins: any time), never more than 5 minutes ahead (then taken as now). "
+            "Default: now."
+        }
     )
     assignee_id = Id(allow_none=True)
     onsite_required = fields.Boolean()

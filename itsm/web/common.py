@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -28,7 +30,7 @@ from itsm import clock
 from itsm.accounts.models import User
 from itsm.accounts.services import form_tokens, signin
 from itsm.accounts.services.access import Actor
-from itsm.errors import ItsmError
+from itsm.errors import InvalidInput, ItsmError
 from itsm.models.types import Role
 from itsm.request_scope import act_as, current_actor, db_session
 
@@ -142,12 +144,20 @@ def _remove_written_files() -> None:
         path.unlink(missing_ok=True)
 
 
-def once(step: Callable[[], tuple[str, str]]) -> Any:
+def once(
+    step: Callable[[], tuple[str, str]], refused: Callable[[InvalidInput], Any] | None = None
+) -> Any:
     """Do a form's step once per one-time token; a resend shows the first outcome.
 
-    `step` does the work in the request's session and returns (url to go to, message).
+    `step` does the work in the request's session and returns (url to go to, message). When
+    it refuses the input (InvalidInput), nothing is written and `refused`, if given, answers:
+    the form's page again, with what was typed and what is wrong.
     """
-    token = form_tokens.check(request.form.get("form_token"))
+    try:
+        token = form_tokens.check(request.form.get("form_token"))
+    except InvalidInput:
+        message = _("The form has no valid one-time token: reload the page and send it again.")
+        raise InvalidInput(message) from None
     session_, actor = db_session(), current_actor()
     outcome = form_tokens.replay(session_, actor, token)
     replayed = outcome is not None
@@ -157,12 +167,14 @@ def once(step: Callable[[], tuple[str, str]]) -> Any:
             outcome = {"url": url, "message": message}
             form_tokens.record(session_, actor, token, outcome, clock.now())
             session_.commit()
-        except (IntegrityError, StaleDataError, ItsmError):
+        except (IntegrityError, StaleDataError, ItsmError) as error:
             # A racing resend may have committed first (its ticket version or its token).
             session_.rollback()
             _remove_written_files()
             outcome = form_tokens.replay(session_, actor, token)
             if outcome is None:
+                if refused is not None and isinstance(error, InvalidInput):
+                    return refused(error)
                 raise
             replayed = True
         g.pop("written_files", None)
@@ -176,8 +188,29 @@ def new_form_token() -> str:
     return form_tokens.new_token()
 
 
+NEXT_MAX_LENGTH = 2048
+_PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
+
+
 def safe_next(target: str | None, default: str) -> str:
-    """A local path to go to after signing in (never another site)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    """`target` if it is a path on this site, else `default`: where to go after signing in or
+    switching language.
+
+    Browsers drop tabs and newlines from a Location and read a backslash as a slash, so
+    `/\t/evil.example` would leave the site as `//evil.example`: only printable ASCII without
+    a backslash passes (our own links carry their query strings percent-encoded, so they are
+    ASCII), starting with one slash, with no scheme or host when parsed.
+    """
+    if (
+        not target
+        or len(target) > NEXT_MAX_LENGTH
+        or not _PRINTABLE_ASCII.fullmatch(target)
+        or "\\" in target
+        or not target.startswith("/")
+        or target.startswith("//")
+    ):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target

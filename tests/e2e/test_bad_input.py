@@ -106,6 +106,10 @@ def _future(ctx: Ctx) -> str:
     return (datetime.now(UTC) + timedelta(days=1)).isoformat()
 
 
+def _past(hours: int) -> Callable[[Ctx], str]:
+    return lambda ctx: (datetime.now(UTC) - timedelta(hours=hours)).isoformat()
+
+
 def _upload(name: str, content: bytes) -> Callable[[Ctx], dict[str, Any]]:
     return lambda ctx: {"file": (io.BytesIO(content), name)}
 
@@ -272,6 +276,13 @@ CREATE = {
     # Instants.
     "reported in the future": Case(
         "POST", TICKETS, 422, "invalid_input", "future", json=_ticket(reported_at=_future),
+    ),
+    "reported 73 hours ago": Case(
+        "POST", TICKETS, 422, "invalid_input", "72 hours", json=_ticket(reported_at=_past(73)),
+    ),
+    "reported in year 2": Case(
+        "POST", TICKETS, 422, "invalid_input", "72 hours",
+        json=_ticket(reported_at="0002-01-01T00:00:00+00:00"),
     ),
     "naive reported_at": Case(
         "POST", TICKETS, 422, "invalid_input", "reported_at",

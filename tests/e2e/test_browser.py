@@ -90,8 +90,26 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+CSP_VIOLATIONS: list[str] = []
+"""What Chromium refused under the pages' Content-Security-Policy (it says so on the console)."""
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations() -> Iterator[None]:
+    """The pages' scripts, styles and images all pass the policy: nothing was refused."""
+    CSP_VIOLATIONS.clear()
+    yield
+    assert CSP_VIOLATIONS == []
+
+
+def _note_csp_violation(message: Any) -> None:
+    if "Content Security Policy" in message.text:
+        CSP_VIOLATIONS.append(f"{message.location.get('url')}: {message.text}")
+
+
 def _context(browser: Any, live: Live, viewport: dict[str, int], **options: Any) -> Any:
     context = browser.new_context(viewport=viewport, locale="zh-CN", **options)
+    context.on("console", _note_csp_violation)
     context.set_default_timeout(10_000)
     context.base_url = live.url  # type: ignore[attr-defined]
     return context

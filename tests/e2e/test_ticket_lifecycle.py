@@ -53,6 +53,6 @@ def test_call_to_close_records_every_step(client: FlaskClient, world: World) -> 
 def test_the_answer_to_a_new_ticket_shows_its_instants_as_a_read_does(
     client: FlaskClient, world: World
 ) -> None:
-    ticket = world.open_ticket(client, reported_at="2025-10-09T10:00:00+08:00")
+    ticket = world.open_ticket(client, "admin", reported_at="2025-10-09T10:00:00+08:00")
     read = client.get(f"/api/v1/tickets/{ticket['id']}", headers=world.headers("agent"))
     assert ticket["reported_at"] == read.get_json()["reported_at"] == "2025-10-09T02:00:00+00:00"

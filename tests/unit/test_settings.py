@@ -23,6 +23,8 @@ from itsm.config import Settings
         ("SESSION_IDLE_SECONDS", "0", "ITSM_SESSION_IDLE_SECONDS and .* must be 60 or more"),
         ("SESSION_MAX_SECONDS", "12h", "ITSM_SESSION_MAX_SECONDS must be a whole number"),
         ("TRUSTED_PROXIES", "-1", "ITSM_TRUSTED_PROXIES must be 0 or more"),
+        ("MAX_BACKDATE_HOURS", "0", "ITSM_MAX_BACKDATE_HOURS must be at least 1"),
+        ("MAX_BACKDATE_HOURS", "3d", "ITSM_MAX_BACKDATE_HOURS must be a whole number"),
     ],
 )
 def test_a_bad_setting_is_refused_with_its_name(
@@ -40,3 +42,12 @@ def test_the_retry_back_off_is_read_as_seconds(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("ITSM_NOTIFY_MAX_ATTEMPTS", "4")
     settings = Settings.from_env()
     assert settings.retry_backoff == (30, 120, 600) and settings.notify_max_attempts == 4
+
+
+def test_a_call_may_be_backdated_72_hours_unless_set(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ITSM_INSTANCE_PATH", str(tmp_path))
+    assert Settings.from_env().max_backdate_hours == 72
+    monkeypatch.setenv("ITSM_MAX_BACKDATE_HOURS", "24")
+    assert Settings.from_env().max_backdate_hours == 24

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,13 +11,17 @@ from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 
 from itsm import clock
+from itsm.directory.models import Institution
 from itsm.directory.services import directory
-from itsm.errors import InvalidInput
+from itsm.errors import CallTimeOutOfRange, InvalidInput, NotFound
 from itsm.models.types import Category, Channel, Priority, TicketKind
 from itsm.request_scope import current_actor, db_session
 from itsm.sla.services import sla
+from itsm.tickets.pages.forms import CallForm, ConsoleArgs
 from itsm.tickets.services import tickets as ticket_service
+from itsm.web import forms
 from itsm.web.common import STAFF, area, new_form_token, once, signed_in
+from itsm.web.forms import FormRefused
 from workflows.ticket import OPEN_STATES
 
 bp = area("hotline", __name__)
@@ -33,17 +37,34 @@ def _timezone() -> str:
 @bp.get("/hotline")
 @signed_in(*STAFF)
 def console() -> Any:
-    session, actor = db_session(), current_actor()
-    q = request.args.get("q", "").strip()[:100]
+    try:
+        args = forms.read(ConsoleArgs(), request.args)
+    except FormRefused as refused:
+        return _console(request.args.get("q", ""), search_problem=refused.message, status=422)
     chosen = None
-    if request.args.get("institution_id", "").isdigit():
-        chosen = directory.get_institution(session, actor, int(request.args["institution_id"]))
+    if args["institution_id"] is not None:
+        chosen = directory.get_institution(db_session(), current_actor(), args["institution_id"])
+    return _console(args["q"], chosen)
+
+
+def _console(
+    q: str,
+    chosen: Institution | None = None,
+    typed: Mapping[str, str] | None = None,
+    problem: str | None = None,
+    search_problem: str | None = None,
+    status: int = 200,
+) -> Any:
+    """The console: the search for `q`, the call form for the `chosen` institution (with what
+    was typed, if it comes back refused for `problem`), the queue."""
+    session, actor = db_session(), current_actor()
     items, _total = directory.list_configuration_items(session, actor, None, None, 1, 500)
     now = clock.now()
-    return render_template(
+    page = render_template(
         "web/hotline.html",
         q=q,
-        results=_search(q) if q else None,
+        results=_search(q) if q and not search_problem else None,
+        search_problem=search_problem,
         chosen=chosen,
         systems=items,
         started=now.astimezone(ZoneInfo(_timezone())).strftime("%Y-%m-%dT%H:%M"),
@@ -55,7 +76,10 @@ def console() -> Any:
         kinds=list(TicketKind),
         priorities=list(Priority),
         categories=list(Category),
+        typed=typed or {},
+        problem=problem,
     )
+    return page, status
 
 
 def _looks_like_phone(q: str) -> bool:
@@ -81,7 +105,13 @@ def _search(q: str) -> list[tuple[Any, list[Any]]]:
 @signed_in(*STAFF)
 def search() -> Any:
     """The institutions matching what the agent typed, with their open tickets (a fragment)."""
-    q = request.args.get("q", "").strip()[:100]
+    try:
+        q = forms.read(ConsoleArgs(), request.args)["q"]
+    except FormRefused as refused:
+        page = render_template(
+            "web/_search_results.html", q="", results=None, search_problem=refused.message
+        )
+        return page, 422
     return render_template("web/_search_results.html", q=q, results=_search(q) if q else None)
 
 
@@ -106,55 +136,52 @@ def queue() -> Any:
     return render_template("web/_queue.html", queue=_queue(), now=clock.now())
 
 
-def _reported_at(value: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        naive = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(_("The call's start time is not a date and time.")) from None
-    if naive.tzinfo is not None:
-        return naive
-    return naive.replace(tzinfo=ZoneInfo(_timezone()))
-
-
-def _choice(name: str, allowed: type[Any], default: str) -> str:
-    value = request.form.get(name) or default
-    if value not in {m.value for m in allowed}:
-        raise InvalidInput(_("Choose a value for %(field)s from the list.", field=name))
-    return value
-
-
 @bp.post("/hotline/calls")
 @signed_in(*STAFF)
 def log_call() -> Any:
     """Log a call as a ticket, once per form; the ticket page shows the number to read out."""
-    form = request.form
 
     def step() -> tuple[str, str]:
-        if not form.get("institution_id", "").isdigit():
-            raise InvalidInput(_("Find and choose the caller's institution first."))
-        title = form.get("title", "").strip()
-        if not title:
-            raise InvalidInput(_("Say in a few words what the caller reports."))
-        system = form.get("configuration_item_id", "")
-        fields = {
-            "institution_id": int(form["institution_id"]),
-            "title": title[:200],
-            "description": form.get("description", "")[:10_000],
-            "kind": _choice("kind", TicketKind, "incident"),
-            "priority": _choice("priority", Priority, "P3"),
-            "category": _choice("category", Category, "other"),
-            "channel": Channel.PHONE.value,
-            "reporter_name": form.get("reporter_name", "").strip()[:100],
-            "reporter_phone": form.get("reporter_phone", "").strip()[:32],
-            "onsite_required": form.get("onsite_required") == "on",
-            "configuration_item_id": int(system) if system.isdigit() else None,
-            "reported_at": _reported_at(form.get("reported_at", "")),
-        }
-        created = ticket_service.create_ticket(db_session(), current_actor(), fields)
+        fields = forms.read(CallForm(_timezone()), request.form)
+        fields["channel"] = Channel.PHONE.value
+        max_backdate = current_app.config["ITSM_SETTINGS"].max_backdate
+        created = ticket_service.create_ticket(
+            db_session(), current_actor(), fields, max_backdate=max_backdate
+        )
         number = created.ticket.number
         message = _("Ticket %(number)s logged: read the number to the caller.", number=number)
         return url_for("ticket_pages.show", ticket_id=created.ticket.id), message
 
-    return once(step)
+    return once(step, _call_refused)
+
+
+def _call_refused(error: InvalidInput) -> Any:
+    """The console again, the call form as it was sent, saying what is wrong."""
+    institution = None
+    try:
+        institution_id = forms.read(ConsoleArgs(), request.form)["institution_id"]
+        if institution_id is not None:
+            institution = directory.get_institution(db_session(), current_actor(), institution_id)
+    except (FormRefused, NotFound):
+        pass  # not one to show: the agent finds it again
+    return _console(
+        "",
+        institution,
+        typed=request.form,
+        problem=_call_time_problem(error)
+        if isinstance(error, CallTimeOutOfRange)
+        else error.message,
+        status=error.status,
+    )
+
+
+def _call_time_problem(error: CallTimeOutOfRange) -> str:
+    if error.too_early:
+        return str(
+            _(
+                "Call started: give a time within the last %(hours)d hours; "
+                "an administrator records older calls.",
+                hours=error.max_backdate_hours,
+            )
+        )
+    return str(_("Call started: the call cannot have started in the future."))

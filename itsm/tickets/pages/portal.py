@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import render_template, request, url_for
@@ -10,14 +11,15 @@ from flask_babel import gettext as _
 from itsm import clock
 from itsm.directory.services import directory
 from itsm.errors import InvalidInput
-from itsm.models.types import Category, Channel, Role, TicketKind
+from itsm.models.types import Category, Channel, Role
 from itsm.request_scope import current_actor, db_session
 from itsm.sla.services import sla
+from itsm.tickets.pages.forms import PORTAL_KINDS, RequestForm
 from itsm.tickets.services import tickets as ticket_service
+from itsm.web import forms
 from itsm.web.common import area, current_user, new_form_token, once, signed_in
 
 bp = area("portal", __name__)
-KINDS = (TicketKind.INCIDENT, TicketKind.REQUEST, TicketKind.CONSULTATION)
 
 
 @bp.get("/portal")
@@ -34,45 +36,41 @@ def home() -> Any:
 @bp.get("/portal/new")
 @signed_in(Role.REQUESTER)
 def new() -> Any:
+    return _new_page()
+
+
+def _new_page(
+    typed: Mapping[str, str] | None = None, problem: str | None = None, status: int = 200
+) -> Any:
+    """The request form: empty, or as it was sent and refused for `problem`."""
     session, actor = db_session(), current_actor()
     systems, _total = directory.list_configuration_items(session, actor, None, None, 1, 500)
-    return render_template(
+    page = render_template(
         "web/portal_new.html",
         systems=systems,
-        kinds=KINDS,
+        kinds=PORTAL_KINDS,
         categories=list(Category),
         user=current_user(),
         form_token=new_form_token(),
+        typed=typed or {},
+        problem=problem,
     )
+    return page, status
 
 
 @bp.post("/portal/new")
 @signed_in(Role.REQUESTER)
 def file() -> Any:
-    form = request.form
     actor = current_actor()
 
     def step() -> tuple[str, str]:
-        title = form.get("title", "").strip()
-        if not title:
-            raise InvalidInput(_("Say in a few words what is wrong or what you need."))
-        kind, category = form.get("kind", "incident"), form.get("category", "other")
-        if kind not in {k.value for k in KINDS} or category not in {c.value for c in Category}:
-            raise InvalidInput(_("Choose the kind and the category from the lists."))
-        system = form.get("configuration_item_id", "")
-        fields = {
-            "institution_id": actor.institution_id,
-            "title": title[:200],
-            "description": form.get("description", "")[:10_000],
-            "kind": kind,
-            "category": category,
-            "channel": Channel.WEB.value,
-            "reporter_name": form.get("reporter_name", "").strip()[:100],
-            "reporter_phone": form.get("reporter_phone", "").strip()[:32],
-            "configuration_item_id": int(system) if system.isdigit() else None,
-        }
+        fields = forms.read(RequestForm(), request.form)
+        fields.update(institution_id=actor.institution_id, channel=Channel.WEB.value)
         created = ticket_service.create_ticket(db_session(), actor, fields)
         message = _("Request %(number)s filed.", number=created.ticket.number)
         return url_for("ticket_pages.show", ticket_id=created.ticket.id), message
 
-    return once(step)
+    def refused(error: InvalidInput) -> Any:
+        return _new_page(request.form, error.message, error.status)
+
+    return once(step, refused)

@@ -16,9 +16,10 @@ from itsm.notify.services import deliveries
 from itsm.request_scope import current_actor, db_session
 from itsm.sla.services import sla
 from itsm.tickets.models import Ticket
+from itsm.tickets.pages.forms import AssignForm, CommentForm, StepForm
 from itsm.tickets.services import ticket_files, ticket_transitions
 from itsm.tickets.services import tickets as ticket_service
-from itsm.web import labels
+from itsm.web import forms, labels
 from itsm.web.common import STAFF, area, new_form_token, once, signed_in, written_file
 from workflows import ticket as ticket_workflow
 from workflows.ticket import OPEN_STATES
@@ -30,16 +31,20 @@ MAX_PHOTOS = 5
 NOTIFICATIONS_SHOWN = 50
 
 
-def _version() -> int:
-    value = request.form.get("version", "")
-    if not value.isdigit():
-        raise InvalidInput(_("The form does not say which version of the ticket you saw."))
-    return int(value)
-
-
 @bp.get(f"/tickets/{_ID}")
 @signed_in()
 def show(ticket_id: int) -> Any:
+    return _page(ticket_id)
+
+
+def _page(
+    ticket_id: int,
+    refused_form: str | None = None,
+    problem: str | None = None,
+    status: int = 200,
+) -> Any:
+    """The ticket page; with `refused_form`, that form comes back as it was sent (the request's
+    form) above `problem`, what is wrong with it."""
     session, actor, now = db_session(), current_actor(), clock.now()
     ticket = ticket_service.get_ticket(session, actor, ticket_id)
     allowed = ticket_transitions.allowed_triggers(ticket, actor)
@@ -63,8 +68,11 @@ def show(ticket_id: int) -> Any:
         notifications, notifications_total = deliveries.list_notifications(
             session, actor, ticket_id, per_page=NOTIFICATIONS_SHOWN
         )
-    return render_template(
+    page = render_template(
         "web/ticket.html",
+        refused_form=refused_form,
+        typed=request.form if refused_form else {},
+        problem=problem,
         ticket=ticket,
         notifications=notifications,
         notifications_total=notifications_total,
@@ -83,6 +91,16 @@ def show(ticket_id: int) -> Any:
         max_photos=MAX_PHOTOS,
         accept=",".join(ticket_files.ACCEPTED_EXTENSIONS),
     )
+    return page, status
+
+
+def _refused(ticket_id: int, form_id: str) -> Any:
+    """What answers a refused form of the ticket page: the page again, that form as sent."""
+
+    def answer(error: InvalidInput) -> Any:
+        return _page(ticket_id, form_id, error.message, error.status)
+
+    return answer
 
 
 def _store_uploads(ticket: Ticket) -> int:
@@ -106,42 +124,34 @@ def _store_uploads(ticket: Ticket) -> int:
     return len(uploads)
 
 
-def _position() -> ticket_transitions.Position | None:
+def _position(values: dict[str, Any]) -> ticket_transitions.Position | None:
     """The device position the page's script filled in at check-in; None if refused."""
-    form = request.form
-    if form.get("location_refused") == "1" or not form.get("latitude"):
+    latitude, longitude = values["latitude"], values["longitude"]
+    if values["location_refused"] or latitude is None or longitude is None:
         return None
-    try:
-        latitude, longitude = float(form["latitude"]), float(form["longitude"])
-        accuracy = float(form["accuracy"]) if form.get("accuracy") else None
-    except (KeyError, ValueError):
-        return None
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        return None
-    return ticket_transitions.Position(latitude, longitude, accuracy)
+    return ticket_transitions.Position(latitude, longitude, values["accuracy"])
 
 
 @bp.post(f"/tickets/{_ID}/steps")
 @signed_in()
 def step(ticket_id: int) -> Any:
     """Fire the workflow trigger of the pressed button (once per form token)."""
-    trigger = request.form.get("trigger", "")
-    if trigger not in labels.TRIGGERS:
-        raise InvalidInput(_("Unknown step."))
 
     def do() -> tuple[str, str]:
+        values = forms.read(StepForm(), request.form)
+        trigger = values["trigger"]
         session, actor = db_session(), current_actor()
-        note = request.form.get("note", "").strip()[:10_000] or None
-        assignee = request.form.get("assignee_id", "")
         ticket = ticket_transitions.fire(
             session,
             actor,
             ticket_id,
-            _version(),
+            values["version"],
             trigger,
-            note=note,
-            assignee_id=int(assignee) if assignee.isdigit() else None,
-            position=_position() if ticket_workflow.WORKFLOW.takes(trigger, "position") else None,
+            note=values["note"],
+            assignee_id=values["assignee_id"],
+            position=_position(values)
+            if ticket_workflow.WORKFLOW.takes(trigger, "position")
+            else None,
         )
         takes_files = ticket_workflow.WORKFLOW.takes(trigger, "files")
         photos = _store_uploads(ticket) if takes_files else 0
@@ -151,52 +161,54 @@ def step(ticket_id: int) -> Any:
             message += " " + _("%(n)d file(s) attached.", n=photos)
         return url_for("ticket_pages.show", ticket_id=ticket_id), message
 
-    return once(do)
+    trigger = request.form.get("trigger", "")
+    own_form = trigger in labels.TRIGGERS_WITH_OWN_FORM  # the template's form-<trigger>
+    return once(do, _refused(ticket_id, f"form-{trigger}" if own_form else "form-steps"))
 
 
 @bp.post(f"/tickets/{_ID}/assignee")
 @signed_in(*STAFF)
 def assign(ticket_id: int) -> Any:
     """Assign (or re-assign) the ticket to an engineer without changing its state."""
-    value = request.form.get("assignee_id", "")
 
     def do() -> tuple[str, str]:
+        values = forms.read(AssignForm(), request.form)
         ticket = ticket_service.update_ticket(
             db_session(),
             current_actor(),
             ticket_id,
-            _version(),
-            {"assignee_id": int(value) if value.isdigit() else None},
+            values["version"],
+            {"assignee_id": values["assignee_id"]},
         )
         name = ticket.assignee.display_name if ticket.assignee else "—"
         message = _("%(number)s assigned to %(name)s.", number=ticket.number, name=name)
         return url_for("ticket_pages.show", ticket_id=ticket_id), message
 
-    return once(do)
+    return once(do, _refused(ticket_id, "form-assign"))
 
 
 @bp.post(f"/tickets/{_ID}/comments")
 @signed_in()
 def comment(ticket_id: int) -> Any:
     """Record work or a remark, with photos or files."""
-    body = request.form.get("body", "").strip()[:10_000]
-    internal = request.form.get("internal") == "on"
 
     def do() -> tuple[str, str]:
+        values = forms.read(CommentForm(), request.form)
+        body = values["body"]
         session, actor = db_session(), current_actor()
         ticket = ticket_service.get_ticket(session, actor, ticket_id)
         has_files = any(f and f.filename for f in request.files.getlist("photos"))
         if not body and not has_files:
             raise InvalidInput(_("Write something or attach a file."))
         if body:
-            ticket_files.add_comment(session, actor, ticket_id, body, internal)
+            ticket_files.add_comment(session, actor, ticket_id, body, values["internal"])
         photos = _store_uploads(ticket)
         message = _("%(number)s: noted.", number=ticket.number)
         if photos:
             message += " " + _("%(n)d file(s) attached.", n=photos)
         return url_for("ticket_pages.show", ticket_id=ticket_id), message
 
-    return once(do)
+    return once(do, _refused(ticket_id, "form-comment"))
 
 
 @bp.get(f"/tickets/{_ID}/files/<int(max=2147483647):attachment_id>")

@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -18,10 +18,18 @@ from sqlalchemy.orm.attributes import set_committed_value
 from itsm import caches, clock
 from itsm.accounts.models import User
 from itsm.accounts.services.access import Actor, institution_scope, ticket_scope
+from itsm.config import Settings
 from itsm.db import column_values
 from itsm.directory.models import ConfigurationItem, Institution
 from itsm.directory.services.directory import like_pattern
-from itsm.errors import Forbidden, IdempotencyKeyReused, InvalidInput, NotFound, PreconditionFailed
+from itsm.errors import (
+    CallTimeOutOfRange,
+    Forbidden,
+    IdempotencyKeyReused,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+)
 from itsm.models import events
 from itsm.models.idempotency import IdempotencyRecord
 from itsm.models.types import Role
@@ -112,12 +120,40 @@ def _insert_ticket(session: Session, number_prefix: str, given: dict[str, Any]) 
     return ticket
 
 
-def _check_not_future(value: datetime, now: datetime, field: str) -> None:
-    if value > now:
-        raise InvalidInput(
-            f"{field} {value.isoformat()} is in the future; give the time the call started",
-            errors={field: ["must not be in the future"]},
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far ahead of the server's clock a call time may be (a PC or phone clock running a little
+fast); it is taken as now: a call cannot have started after its ticket was opened."""
+
+DEFAULT_MAX_BACKDATE = timedelta(hours=Settings.max_backdate_hours)
+
+
+def call_started(
+    value: datetime, actor: Actor, opened: datetime, now: datetime, max_backdate: timedelta
+) -> datetime:
+    """When a call started (in UTC), from what the actor says, for a ticket opened at `opened`.
+
+    More than `max_backdate` before the ticket was opened is refused (ITSM_MAX_BACKDATE_HOURS):
+    the ticket would open with every clock long breached and tell everyone at once. An admin
+    importing history may go back as far as they like. Ahead of `now` by more than CLOCK_SKEW
+    is refused; less is taken as now.
+    """
+    value = value.astimezone(UTC)
+    hours = int(max_backdate.total_seconds() // 3600)
+    if value > now + CLOCK_SKEW:
+        raise CallTimeOutOfRange(
+            f"reported_at {value.isoformat()} is in the future; give the time the call started",
+            too_early=False,
+            max_backdate_hours=hours,
         )
+    if value < opened - max_backdate and actor.role != Role.ADMIN:
+        raise CallTimeOutOfRange(
+            f"reported_at {value.isoformat()} is more than {hours} hours before the ticket was "
+            f"opened ({opened.isoformat()}): give the time the call started, or ask an admin "
+            "to record an older call",
+            too_early=True,
+            max_backdate_hours=hours,
+        )
+    return min(value, now)
 
 
 @dataclass(frozen=True)
@@ -253,8 +289,10 @@ def create_ticket(
     actor: Actor,
     fields: Mapping[str, Any],
     idempotency_key: str | None = None,
+    max_backdate: timedelta = DEFAULT_MAX_BACKDATE,
 ) -> Created:
-    """Open a ticket for an institution the actor may file for."""
+    """Open a ticket for an institution the actor may file for; its call started at most
+    `max_backdate` ago (`call_started`)."""
     request_hash = _request_hash(fields) if idempotency_key else ""
     if idempotency_key:
         existing = _replay(session, actor, idempotency_key, request_hash)
@@ -266,8 +304,9 @@ def create_ticket(
         session, actor, values.pop("institution_id"), values.pop("configuration_item_id", None)
     )
     institution = context.institution
-    reported_at = (values.pop("reported_at", None) or now).astimezone(UTC)
-    _check_not_future(reported_at, now, "reported_at")
+    reported_at = call_started(
+        values.pop("reported_at", None) or now, actor, now, now, max_backdate
+    )
     if actor.role == Role.REQUESTER and values.get("assignee_id") is not None:
         raise Forbidden("a requester cannot assign a ticket")
     assignee = check_assignee(session, institution.contract_id, values.pop("assignee_id", None))
@@ -345,8 +384,10 @@ def update_ticket(
     ticket_id: int,
     expected_version: int,
     changes: Mapping[str, Any],
+    max_backdate: timedelta = DEFAULT_MAX_BACKDATE,
 ) -> Ticket:
-    """Edit a ticket's fields; state changes go through transitions, never through here."""
+    """Edit a ticket's fields; state changes go through transitions, never through here. A
+    corrected call time is at most `max_backdate` before the ticket was opened."""
     ticket = get_ticket(session, actor, ticket_id)
     check_version(ticket, expected_version)
     not_allowed = sorted(set(changes) - EDITABLE_BY_ROLE[actor.role])
@@ -356,7 +397,10 @@ def update_ticket(
         )
     now = clock.now()
     if "reported_at" in changes:
-        _check_not_future(changes["reported_at"], now, "reported_at")
+        reported_at = call_started(
+            changes["reported_at"], actor, ticket.created_at, now, max_backdate
+        )
+        changes = {**changes, "reported_at": reported_at}
     if "configuration_item_id" in changes:
         _check_configuration_item(session, ticket.contract_id, changes["configuration_item_id"])
     if "assignee_id" in changes:
