@@ -25,7 +25,7 @@ from sla_rules.schedule import ScheduleBook
 
 BOOK = ScheduleBook.from_chinesecalendar()
 CONTRACTS = ("C0", "C1", "C2", "C3", "C4")
-R, D = Start.REPORTED, Start.DISPATCHED
+R, D, L = Start.REPORTED, Start.DISPATCHED, Start.LOCATED
 
 
 def facts(**overrides: Any) -> TicketFacts:
@@ -351,6 +351,28 @@ def test_invalid_policies_name_the_path_of_the_problem(document: dict[str, Any],
     assert any(e.startswith(path + ":") for e in error.value.errors), error.value.errors
 
 
+def test_rules_match_remote_areas_system_groups_and_service_hours() -> None:
+    document = minimal()
+    document["rules"][0]["when"] = {
+        "remote_area": [True],
+        "ci_group": ["his", "interoperability"],
+        "in_service_hours": [False],
+    }
+    p = Policy.from_dict(document)
+    assert Policy.from_dict(p.to_dict()) == p
+    night_his = facts(remote_area=True, ci_group="his", in_service_hours=False)
+    assert p.match(night_his) is not None
+    assert p.match(facts(remote_area=True, ci_group=None, in_service_hours=False)) is None
+    assert p.match(facts(remote_area=False, ci_group="his", in_service_hours=False)) is None
+    assert p.match(facts(remote_area=True, ci_group="his", in_service_hours=True)) is None
+
+
+def test_a_target_may_count_from_the_faults_location() -> None:
+    p = Policy.from_dict(minimal(starts="located"))
+    assert p.rules[0].targets[Metric.RESPONSE].starts == L
+    assert p.to_dict()["rules"][0]["targets"]["response"]["starts"] == "located"
+
+
 @pytest.mark.parametrize(
     ("when", "path"),
     [
@@ -363,6 +385,11 @@ def test_invalid_policies_name_the_path_of_the_problem(document: dict[str, Any],
         ({"district_tier": ["rural"]}, "rules[0].when.district_tier"),
         ({"onsite": ["yes"]}, "rules[0].when.onsite"),
         ({"onsite": [1]}, "rules[0].when.onsite"),
+        ({"remote_area": ["yes"]}, "rules[0].when.remote_area"),
+        ({"remote_area": [1]}, "rules[0].when.remote_area"),
+        ({"in_service_hours": [0]}, "rules[0].when.in_service_hours"),
+        ({"ci_group": ["HIS"]}, "rules[0].when.ci_group"),
+        ({"ci_group": [True]}, "rules[0].when.ci_group"),
         ({"tier": ["urban"]}, "rules[0].when.tier"),
         (["priority"], "rules[0].when"),
     ],
