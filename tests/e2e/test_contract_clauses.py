@@ -239,3 +239,31 @@ def test_the_ticket_page_locates_the_fault_and_shows_each_clocks_clause(
 
 def shipped_rule(code: str, name: str) -> str:
     return next(r["description"] for r in shipped_policy(code)["rules"] if r["name"] == name)
+
+
+def test_a_policy_whose_clock_no_step_would_start_is_refused_with_its_path(
+    client: FlaskClient, db: Database
+) -> None:
+    """Only the fault's location starts `located` clocks, and it starts restore and
+    resolution: an arrival counting from it would never run."""
+    world = contract_world(db, client, "C1")
+    document = {
+        "contract": world.contract_code,
+        "calendar": "cn-5x8",
+        "rules": [
+            {"name": "a", "targets": {"arrival": {"duration": "2bh", "starts": "located"}}},
+            {"name": "b", "targets": {"resolution": {"duration": "1wd", "starts": "dispatched"}}},
+        ],
+    }
+    response = client.put(
+        f"/api/v1/contracts/{world.contract_code}/policy",
+        json=document,
+        headers=world.headers("admin"),
+    )
+    assert response.status_code == 422
+    problems = response.get_json()["errors"]["policy"]
+    assert [p.split(":")[0] for p in problems] == [
+        "rules[0].targets.arrival.starts",
+        "rules[1].targets.resolution.starts",
+    ]
+    assert "it starts resolution, restore" in problems[0]

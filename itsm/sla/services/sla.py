@@ -34,6 +34,7 @@ from sla_rules.policy import (
     build_calendars,
     shipped_policy,
 )
+from workflows import ticket as ticket_workflow
 from workflows.engine import ClockAction, ClockEffect
 
 OPEN = ("running", "paused", "breached")
@@ -131,10 +132,34 @@ def publish_policy(
         policy = Policy.from_dict(document)
     except InvalidPolicy as error:
         raise InvalidInput(f"invalid policy: {error}", errors={"policy": error.errors}) from None
+    unstarted = clocks_never_started(policy)
+    if unstarted:
+        raise InvalidInput(f"invalid policy: {'; '.join(unstarted)}", errors={"policy": unstarted})
     current = session.scalar(
         select(func.max(SlaPolicy.version)).where(SlaPolicy.contract_id == contract.id)
     )
     return _publish(session, contract, policy.to_dict(), actor, (current or 0) + 1)
+
+
+def clocks_never_started(policy: Policy) -> list[str]:
+    """Targets counting from a step that starts no such clock (an arrival counting from the
+    fault's location would never run), each with its path in the document."""
+    startable: dict[str, set[str]] = {}
+    for transition in ticket_workflow.WORKFLOW.transitions:
+        for effect in transition.clocks:
+            if effect.action == ClockAction.START and effect.starts:
+                startable.setdefault(effect.starts, set()).update(effect.clocks)
+    problems = []
+    for i, rule in enumerate(policy.rules):
+        for metric, target in rule.targets.items():
+            clocks = startable.get(target.starts, set())
+            if target.starts == Start.REPORTED or metric in clocks:
+                continue
+            problems.append(
+                f"rules[{i}].targets.{metric}.starts: no step starts the {metric} clock at "
+                f"{target.starts} (it starts {', '.join(sorted(clocks)) or 'no clock'})"
+            )
+    return problems
 
 
 # --- clocks -------------------------------------------------------------------------------
