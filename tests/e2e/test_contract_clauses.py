@@ -221,6 +221,7 @@ def test_the_ticket_page_locates_the_fault_and_shows_each_clocks_clause(
     assert 'id="form-locate"' not in html  # not before work has started
     assert re.search(r'data-metric="restore" data-status="awaited"', html)
     assert "未开始" in html and "自故障定位起 8 工作小时" in html
+    assert "C1-8 硬件故障" in html
     assert world.fire(client, tid, "start_remote", who="engineer").status_code == 200
 
     html = engineer.get(path).get_data(as_text=True)
@@ -232,8 +233,10 @@ def test_the_ticket_page_locates_the_fault_and_shows_each_clocks_clause(
     assert 'id="form-locate"' not in html  # located once
     assert re.search(r'data-metric="restore" data-status="running"', html)
     assert "2025-11-18 11:30" in html  # due, in the contract's time
-    rules = re.findall(r'class="small text-break clock-rule" data-rule="([\w-]+)">([^<]+)<', html)
-    assert ("hardware", shipped_rule("C1", "hardware")) in rules
+    rules = re.findall(
+        r'class="small text-break clock-rule mb-1" data-rule="([\w-]+)">([^<]+)<', html
+    )
+    assert rules == [("hardware", shipped_rule("C1", "hardware"))]  # the clause, once
     assert "服务器电源模块损坏" in html
 
 
