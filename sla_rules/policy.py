@@ -3,7 +3,16 @@
 A policy document (JSON) names a default calendar, optional calendars of its own, and rules;
 a rule's `when` lists, per ticket fact, the values it applies to (any of them; a missing key
 matches anything), and its `targets` give per clock a duration, an optional calendar, a
-warning fraction (default 0.75) and when the clock starts (`reported` or `dispatched`).
+warning fraction (default 0.75) and when the clock starts (`reported`, `dispatched` or
+`located`: the step that records where the fault lies). A rule's `description` says where its
+targets come from: the contract's clause (`C1-7 远郊区的偏远地区 4 小时`) or `产品默认值`
+where the contract gives no number; managers show it to customers beside a breach.
+
+Facts a rule may match (`TicketFacts`): the ticket's kind, priority, category, whether it is
+on-site work, the institution's kind, its district's tier and whether it lies in a remote
+area (`remote_area`), the group of the system concerned (`ci_group`: `his`,
+`interoperability`, …) and whether it was reported within the policy calendar's service hours
+(`in_service_hours`).
 
 `Policy.from_dict` checks the whole document and reports every problem at once, each with
 its path (`rules[2].targets.arrival.duration: ...`); `Policy.to_dict` gives the canonical
@@ -26,7 +35,14 @@ from sla_rules.contracts import shipped_terms
 from sla_rules.durations import Duration
 from sla_rules.errors import InvalidCalendar, InvalidDuration, InvalidPolicy
 from sla_rules.schedule import ScheduleBook
-from sla_rules.vocabulary import Category, DistrictTier, InstitutionKind, Priority, TicketKind
+from sla_rules.vocabulary import (
+    Category,
+    DistrictTier,
+    InstitutionKind,
+    Priority,
+    SystemGroup,
+    TicketKind,
+)
 
 
 class Metric(StrEnum):
@@ -37,8 +53,12 @@ class Metric(StrEnum):
 
 
 class Start(StrEnum):
+    """When a target's clock starts: at the report, at dispatch on site, or once the fault is
+    located (C1-8: repaired within 8 hours 在故障定位以后)."""
+
     REPORTED = "reported"
     DISPATCHED = "dispatched"
+    LOCATED = "located"
 
 
 BUILTIN_CALENDARS = ("24x7", "cn-5x8")
@@ -57,8 +77,13 @@ CONDITIONS: dict[str, tuple[Any, ...]] = {
     "category": _values(Category),
     "institution_kind": _values(InstitutionKind),
     "district_tier": _values(DistrictTier),
+    "remote_area": (True, False),
+    "ci_group": _values(SystemGroup),
     "onsite": (True, False),
+    "in_service_hours": (True, False),
 }
+FLAGS = frozenset({"remote_area", "onsite", "in_service_hours"})
+"""Conditions on a yes/no fact: their values are true and false (never 1 and 0)."""
 
 _POLICY_KEYS = ("contract", "calendar", "calendars", "rules")
 _CALENDAR_KEYS = ("name", "timezone", "periods", "days")
@@ -75,6 +100,13 @@ class TicketFacts:
     institution_kind: str
     district_tier: str
     onsite: bool
+    remote_area: bool = False
+    """The institution lies in a remote part of its district (C1-7 远郊区的偏远地区)."""
+    ci_group: str | None = None
+    """The group of the system the ticket is about; None when it names none."""
+    in_service_hours: bool = True
+    """Reported within the open hours of the policy's calendar (C1-2: 7×24 remote emergency
+    response beyond C1's 5×8)."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +148,10 @@ class Policy:
     def match(self, facts: TicketFacts) -> Rule | None:
         """The first rule whose conditions all hold."""
         return next((rule for rule in self.rules if rule.matches(facts)), None)
+
+    def rule(self, name: str) -> Rule | None:
+        """The rule of that name (a clock records its rule's name)."""
+        return next((rule for rule in self.rules if rule.name == name), None)
 
     def targets_for(self, facts: TicketFacts) -> dict[Metric, Target]:
         """The matching rule's targets by clock; empty when no rule matches."""
@@ -386,10 +422,8 @@ class _Parser:
                     f"must be a non-empty list of any of {_choices(allowed)}, got {_show(values)}",
                 )
                 continue
-            # bools only for onsite, and never 1/0 for true/false (nor true for 1)
-            bad = [
-                v for v in values if v not in allowed or isinstance(v, bool) != (key == "onsite")
-            ]
+            # bools only for flags, and never 1/0 for true/false (nor true for 1)
+            bad = [v for v in values if v not in allowed or isinstance(v, bool) != (key in FLAGS)]
             if bad:
                 self.error(f"{path}.{key}", f"{_choices(bad)} not among {_choices(allowed)}")
                 continue

@@ -1,6 +1,7 @@
 """The words the contracts, the SLA policies and the service share: kinds of ticket and
-institution, priorities, categories, district tiers, channels. Pure, so policies are checked
-against the same lists the database stores (`itsm/models/types.py` imports them)."""
+institution, priorities, categories, district tiers, system groups, channels. Pure, so
+policies are checked against the same lists the database stores (`itsm/models/types.py`
+imports them)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,22 @@ class Category(enum.StrEnum):
     DATA = "data"
     TRAINING = "training"
     OTHER = "other"
+
+
+class SystemGroup(enum.StrEnum):
+    """What kind of system a configuration item is: some contracts set limits per service
+    item, not one list (C4-2: the HIS restores within 1 h, the interoperability platform's
+    longest single outage is 2 h), so policy rules may match on it."""
+
+    HIS = "his"
+    INTEROPERABILITY = "interoperability"
+    LIS = "lis"
+    PACS = "pacs"
+    CLOUD = "cloud"
+    SERVER = "server"
+    NETWORK = "network"
+    DATA = "data"
+    APPLICATION = "application"
 
 
 class Channel(enum.StrEnum):

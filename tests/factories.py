@@ -90,6 +90,8 @@ def build_world(
     calendar: str = "cn-5x8",
     tier: str = "urban",
     institution_kind: str = "community_center",
+    remote_area: bool = False,
+    ci_group: str | None = None,
 ) -> World:
     n = next(_counter)
     tag = f"T{uuid.uuid4().hex[:6].upper()}{n}"
@@ -117,11 +119,14 @@ def build_world(
                     latitude=39.9 + i / 100,
                     longitude=116.4,
                     phones=[f"010-6{n:03d}{i:04d}"],
+                    remote_area=remote_area,
                 )
             )
             for i in (1, 2)
         ]
-        item = ConfigurationItem(contract_id=contract.id, code=f"{tag}-HIS", name="门诊收费")
+        item = ConfigurationItem(
+            contract_id=contract.id, code=f"{tag}-HIS", name="门诊收费", group=ci_group
+        )
         session.add_all([*institutions, item])
         session.flush()
         world = World(contract.id, tag, institutions[0].id, institutions[1].id, item.id)

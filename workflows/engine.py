@@ -59,6 +59,11 @@ class ClockEffect:
     clocks: tuple[str, ...] = ()
     cause: str = ""
     """Why, in the clock's timeline (e.g. "waiting for the customer")."""
+    starts: str | None = None
+    """For START: the clock start this step is (a policy target's `starts`: "dispatched",
+    "located"). A named clock whose target counts from here starts now, one that counts from
+    the report starts counted from the report, one that counts from another step waits for
+    that step."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,9 @@ class Transition:
     when: str | None = None
     """Name of a guard that selects this transition among several with the same trigger."""
     inputs: tuple[str, ...] = ()
-    """What the caller may give with it beyond a note (`assignee_id`, `position`, files …)."""
+    """What the caller may give with it (`assignee_id`, `position`, files …). Every step takes
+    a note; `note` is named where the note is what the step records (a diagnosis), so that a
+    form asks for it as a required field."""
     clocks: tuple[ClockEffect, ...] = ()
     sets: tuple[str, ...] = ()
     """Named changes to the subject's own fields, carried out by the subject's area."""
@@ -255,7 +262,12 @@ class Workflow(Generic[F]):
                     "to": t.dest,
                     "inputs": list(t.inputs),
                     "clocks": [
-                        {"action": str(e.action), "clocks": list(e.clocks)} for e in t.clocks
+                        {
+                            "action": str(e.action),
+                            "clocks": list(e.clocks),
+                            **({"starts": e.starts} if e.starts else {}),
+                        }
+                        for e in t.clocks
                     ],
                     "emits": t.emits,
                     "system": t.system,

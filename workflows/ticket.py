@@ -2,7 +2,9 @@
 
 new → acknowledged → in_progress (remote) or dispatched → en_route → on_site → restored
 (workaround running) → resolved → closed; waiting_customer and back to where it paused;
-reopen from resolved; cancel before work starts.
+reopen from resolved; cancel before work starts. While working remotely or on site the
+engineer records where the fault lies (locate, with the diagnosis as its note): clocks that
+count from the fault's location start then (C1-8: repaired within 8 hours 在故障定位以后).
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ class TicketFacts:
     has_assignee: bool = False
     note: str | None = None
     paused_from: str | None = None
+    located: bool = False
+    """The fault's location (the diagnosis) is recorded already."""
 
 
 def _needs_assignee(facts: TicketFacts) -> str | None:
@@ -57,6 +61,14 @@ def _needs_assignee(facts: TicketFacts) -> str | None:
 
 def _needs_note(facts: TicketFacts) -> str | None:
     return None if facts.note and facts.note.strip() else "a resolution note is required"
+
+
+def _needs_diagnosis(facts: TicketFacts) -> str | None:
+    return None if facts.note and facts.note.strip() else "write the diagnosis as the note"
+
+
+def _not_located(facts: TicketFacts) -> str | None:
+    return "the fault is located already" if facts.located else None
 
 
 def _paused_from(state: str) -> Guard[TicketFacts]:
@@ -77,6 +89,9 @@ def _stops(*clocks: str, cause: str) -> ClockEffect:
 
 _ASSIGNS = ("assignee_id",)
 _FILES = ("files",)
+LOCATED = "located"
+"""The clock start `locate` is (sla_rules' Start.LOCATED)."""
+LOCATABLE_STATES = (IN_PROGRESS, ON_SITE)
 
 TRANSITIONS = (
     Transition(
@@ -103,7 +118,7 @@ TRANSITIONS = (
         inputs=_ASSIGNS,
         clocks=(
             _stops(RESPONSE, cause="dispatch by the engineer"),
-            ClockEffect(ClockAction.START, (ARRIVAL,), "dispatched on site"),
+            ClockEffect(ClockAction.START, (ARRIVAL,), "dispatched on site", "dispatched"),
         ),
         emits="ticket_dispatched",
     ),
@@ -115,6 +130,20 @@ TRANSITIONS = (
         ("assignee",),
         inputs=("position",),
         clocks=(_stops(RESPONSE, ARRIVAL, cause="arrive by the engineer"),),
+    ),
+    *(
+        Transition(
+            "locate",
+            (state,),
+            state,
+            ("diagnosis", "not_located"),
+            inputs=("note", *_FILES),
+            clocks=(
+                ClockEffect(ClockAction.START, (RESTORE, RESOLUTION), "fault located", LOCATED),
+            ),
+            sets=("record_location",),
+        )
+        for state in LOCATABLE_STATES
     ),
     Transition(
         "restore",
@@ -180,6 +209,7 @@ ROLES = {
     "dispatch": _WORKERS,
     "depart": _WORKERS,
     "arrive": _WORKERS,
+    "locate": _WORKERS,
     "restore": _WORKERS,
     "resolve": _WORKERS,
     "wait_customer": _WORKERS,
@@ -197,6 +227,8 @@ WORKFLOW: Workflow[TicketFacts] = Workflow(
     guards={
         "assignee": _needs_assignee,
         "note": _needs_note,
+        "diagnosis": _needs_diagnosis,
+        "not_located": _not_located,
         **{f"paused_from_{s}": _paused_from(s) for s in PAUSABLE_STATES},
     },
     roles=ROLES,

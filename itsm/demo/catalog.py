@@ -25,6 +25,15 @@ are hours away, so it goes with the far ring. The older reading (城区 + 近郊
 ten others 远郊) would make the five plain districts far; C1's 4 h applies to "远郊区的偏远
 地区", so the stricter 2 h for them is the safer promise. The mountain townships of 房山
 and 昌平 are still near_suburb here; a tier per district cannot express them.
+
+Remote areas (``remote_area``): C1-7 gives 4 h only to "远郊区的偏远地区", the remote parts of
+the far-suburban districts; the rest of those districts get 2 h. We mark the stations, clinics
+and village clinics (村卫生室, kind ``other``) of the far-suburban districts' mountain
+townships far from the district seat (``_REMOTE_TOWNSHIPS``: 门头沟's 斋堂 and 清水, 怀柔's
+northern 汤河口 and 喇叭沟门, 平谷's 镇罗营 and 熊儿寨, 密云's 古北口 and 不老屯, 延庆's
+千家店 and 珍珠泉, …); their community centres and hospitals, in the townships' seats, are
+not. The mountain townships of 房山 and 昌平 stay 2 h: their districts are near_suburb, and
+C1-7's 4 h is for far-suburban districts only.
 """
 
 from __future__ import annotations
@@ -72,16 +81,19 @@ class InstitutionSeed:
     latitude: float
     longitude: float
     phones: tuple[str, ...]
+    remote_area: bool = False
+    """In a remote part of a far-suburban district (C1-7 远郊区的偏远地区)."""
 
 
 @dataclass(frozen=True)
 class ConfigurationItemSeed:
-    """A system or subsystem maintained under a contract."""
+    """A system or subsystem maintained under a contract; ``group`` as SLA rules match it."""
 
     contract_code: str
     code: str
     name: str
     description: str
+    group: str | None = None
 
 
 _TZ = "Asia/Shanghai"
@@ -152,6 +164,19 @@ DISTRICTS: tuple[DistrictSeed, ...] = (
     DistrictSeed("440402", "香洲区", "珠海市", _U),
     DistrictSeed("510107", "武侯区", "成都市", _U),
 )
+
+# The mountain townships of the far-suburban districts far from the district seat, whose
+# stations and clinics are C1-7's 远郊区的偏远地区.
+_REMOTE_TOWNSHIPS: dict[str, frozenset[str]] = {
+    "110109": frozenset({"大台", "王平", "妙峰山", "雁翅", "斋堂", "清水"}),
+    "110116": frozenset({"汤河口", "渤海", "九渡河", "琉璃庙", "宝山", "长哨营", "喇叭沟门"}),
+    "110117": frozenset({"镇罗营", "熊儿寨", "黄松峪", "大华山", "金海湖", "南独乐河", "刘家店"}),
+    "110118": frozenset(
+        {"古北口", "太师屯", "高岭", "不老屯", "冯家峪", "大城子", "新城子", "石城"}
+    ),
+    "110119": frozenset({"千家店", "珍珠泉", "四海", "刘斌堡", "大庄科", "香营", "井庄"}),
+}
+_REMOTE_KINDS = frozenset({"community_station", "clinic", "other"})
 
 _DISTRICT = {d.code: d for d in DISTRICTS}
 _BEIJING = tuple(d.code for d in DISTRICTS if d.city == "北京市")
@@ -323,8 +348,14 @@ class _Builder:
         rng = self.rng
         d = _DISTRICT[district]
         if address is None:
+            street = street or rng.choice(P.STREETS[district])
             address = self.address(district, street)
         lat, lon, r = _GEO[district]
+        remote = (
+            d.tier == "far_suburb"
+            and kind in _REMOTE_KINDS
+            and street in _REMOTE_TOWNSHIPS.get(district, ())
+        )
         code = f"{self.contract}-{len(self.items) + 1:05d}"
         self.items.append(
             InstitutionSeed(
@@ -337,6 +368,7 @@ class _Builder:
                 latitude=round(lat + rng.uniform(-r, r), 6),
                 longitude=round(lon + rng.uniform(-r, r) * 1.2, 6),
                 phones=self.phone_numbers(d.city),
+                remote_area=remote,
             )
         )
 
@@ -409,7 +441,8 @@ def _bj_stations(b: _Builder, district: str, count: int, centres: list[tuple[str
         # every centre gets one station before the rest are spread at random
         centre, street = centres[i] if i < len(centres) else b.rng.choice(centres)
         address = f"北京市{dname}{street}{community}{b.rng.randint(1, 40)}号楼"
-        b.add(f"{centre}{community}社区卫生服务站", "community_station", district, address)
+        name = f"{centre}{community}社区卫生服务站"
+        b.add(name, "community_station", district, address, street=street)
 
 
 def _person(rng: random.Random) -> str:
@@ -584,9 +617,20 @@ def institutions() -> list[InstitutionSeed]:
 # --- configuration items ----------------------------------------------------------------
 
 
-def _cis(contract: str, rows: Sequence[tuple[str, str]]) -> tuple[ConfigurationItemSeed, ...]:
+def _cis(
+    contract: str,
+    rows: Sequence[tuple[str, str]],
+    groups: dict[str, str] | None = None,
+) -> tuple[ConfigurationItemSeed, ...]:
+    """The contract's systems, numbered; ``groups`` gives the group of those named in it."""
+    groups = groups or {}
+    unknown = set(groups) - {name for name, _ in rows}
+    if unknown:
+        raise ValueError(f"{contract}: groups of unknown systems {sorted(unknown)}")
     return tuple(
-        ConfigurationItemSeed(contract, f"{contract}-CI-{i:02d}", name, description)
+        ConfigurationItemSeed(
+            contract, f"{contract}-CI-{i:02d}", name, description, groups.get(name)
+        )
         for i, (name, description) in enumerate(rows, start=1)
     )
 
@@ -665,6 +709,12 @@ _C1_CIS = _cis(
         ("网络设备", "与本项目运行相关的网络设备"),
         ("操作系统及基础软件", "操作系统维护；每年不少于2次补丁升级，经甲方评估同意后安装"),
     ],
+    {
+        "医政数据资源库": "data",
+        "服务器主机设备": "server",
+        "存储与备份设备": "server",
+        "网络设备": "network",
+    },
 )
 
 _C2_CIS = _cis(
@@ -692,6 +742,12 @@ _C2_CIS = _cis(
         ("统一支付平台", "滨江区已建智慧医疗系统"),
         ("综合管理平台", "滨江区已建智慧医疗系统"),
     ],
+    {
+        "区域卫生信息平台": "interoperability",
+        "区域HIS": "his",
+        "检验系统": "lis",
+        "PACS影像系统": "pacs",
+    },
 )
 
 # C3 seed, 服务范围 table: items 1-15 form the HIS proper, 16-50 are modules and interfaces.
@@ -753,6 +809,7 @@ _C3_CIS = _cis(
     "C3",
     [(n, "HIS系统子项（1套），2022年上线，原承建方湖南创星科技股份有限公司") for n in _C3_HIS_CORE]
     + [(n, "HIS相关模块及接口（1套）") for n in _C3_OTHERS],
+    dict.fromkeys(_C3_HIS_CORE, "his"),
 )
 
 _C4_CIS = _cis(
@@ -785,6 +842,16 @@ _C4_CIS = _cis(
         ("医疗卫生专网", "3.1.4 武侯区医疗卫生专网及网络监控系统"),
         ("信息化需求管理平台", "3.1.1 信息化需求的收集、审批、实现跟踪与统计"),
     ],
+    {  # C4-2 sets limits per service item: the HIS (1.3.1), interoperability (1.2.2), …
+        "基础设施云服务": "cloud",
+        "基础设施运维服务": "server",
+        "数据资源服务": "data",
+        "互联互通服务": "interoperability",
+        "医院信息系统": "his",
+        "区域实验室（检验科）信息系统": "lis",
+        "区域医学影像信息系统": "pacs",
+        "医疗卫生专网": "network",
+    },
 )
 
 CONFIGURATION_ITEMS: tuple[ConfigurationItemSeed, ...] = (

@@ -74,6 +74,7 @@ def load(session: Session) -> bool:
                 "code": ci.code,
                 "name": ci.name,
                 "description": ci.description,
+                "group": ci.group,
             }
             for ci in catalog.CONFIGURATION_ITEMS
         ],
@@ -89,6 +90,7 @@ def load(session: Session) -> bool:
             "latitude": i.latitude,
             "longitude": i.longitude,
             "phones": list(i.phones),
+            "remote_area": i.remote_area,
             "search_text": search_text(i.code, i.name, list(i.phones)),
         }
         for i in catalog.institutions()

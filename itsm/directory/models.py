@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from itsm.db import Base
-from itsm.models.types import Code, DistrictTier, InstitutionKind, Name, enum_column
+from itsm.models.types import (
+    Code,
+    DistrictTier,
+    InstitutionKind,
+    Name,
+    SystemGroup,
+    enum_column,
+)
 
 
 class Contract(Base):
@@ -48,6 +55,8 @@ class Institution(Base):
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     phones: Mapped[list[str]] = mapped_column(JSON, default=list)
+    remote_area: Mapped[bool] = mapped_column(Boolean, default=False)
+    """In a remote part of its district (C1-7 远郊区的偏远地区: 4 h to arrive instead of 2)."""
     search_text: Mapped[str] = mapped_column(String(1000), default="")
     """Lower-case code, name, pinyin initials and phone digits, for `?q=` search."""
 
@@ -67,6 +76,9 @@ class ConfigurationItem(Base):
     code: Mapped[Code]
     name: Mapped[Name]
     description: Mapped[str] = mapped_column(String(2000), default="")
+    group: Mapped[SystemGroup | None] = mapped_column(enum_column(SystemGroup, "system_group"))
+    """What kind of system it is (`his`, `interoperability`, …): SLA rules may match on it
+    (C4-2 sets limits per service item)."""
 
     contract: Mapped[Contract] = relationship(lazy="joined", innerjoin=True)
 

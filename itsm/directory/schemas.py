@@ -9,6 +9,7 @@ from itsm.api.schemas import Ref
 from itsm.models.types import (
     DistrictTier,
     InstitutionKind,
+    SystemGroup,
 )
 
 
@@ -41,6 +42,7 @@ class InstitutionSchema(Schema):
     latitude = fields.Float(allow_none=True)
     longitude = fields.Float(allow_none=True)
     phones = fields.List(fields.String())
+    remote_area = fields.Boolean()
 
 
 class ConfigurationItemSchema(Schema):
@@ -49,3 +51,4 @@ class ConfigurationItemSchema(Schema):
     code = fields.String()
     name = fields.String()
     description = fields.String()
+    group = Enum(SystemGroup, allow_none=True)

@@ -15,6 +15,7 @@ from sla_rules.vocabulary import (
     DistrictTier,
     InstitutionKind,
     Priority,
+    SystemGroup,
     TicketKind,
 )
 
@@ -26,6 +27,7 @@ __all__ = [
     "InstitutionKind",
     "Priority",
     "Role",
+    "SystemGroup",
     "TicketKind",
     "enum_column",
 ]

@@ -36,7 +36,11 @@ class ClockSchema(Schema):
     status = fields.String(attribute="clock.status")
     at_risk = fields.Boolean()
     rule = fields.String(attribute="clock.rule")
+    rule_description = fields.String(
+        metadata={"description": "Where the target comes from: the contract's clause or 产品默认值"}
+    )
     target = fields.String(attribute="clock.target")
+    starts = fields.String(attribute="clock.starts")
     calendar = fields.String(attribute="clock.calendar")
     started_at = fields.DateTime(attribute="clock.started_at")
     due_at = fields.DateTime(attribute="clock.due_at")

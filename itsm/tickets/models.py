@@ -78,6 +78,9 @@ class Ticket(Base):
     onsite_required: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(32), default=ticket_workflow.NEW)
     paused_from: Mapped[str | None] = mapped_column(String(32))
+    located_at: Mapped[datetime | None]
+    """When the engineer recorded where the fault lies (C1-8 counts its 8 hours from it)."""
+    diagnosis: Mapped[str | None] = mapped_column(String(10_000))
     resolution: Mapped[str | None] = mapped_column(String(10_000))
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]

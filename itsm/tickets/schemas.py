@@ -98,6 +98,8 @@ class TicketSchema(Schema):
     assignee = fields.Nested(UserRef, allow_none=True)
     onsite_required = fields.Boolean()
     state = fields.String()
+    located_at = fields.DateTime(allow_none=True)
+    diagnosis = fields.String(allow_none=True)
     resolution = fields.String(allow_none=True)
     resolved_at = fields.DateTime(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)

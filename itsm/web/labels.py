@@ -32,6 +32,7 @@ TRIGGERS = {
     "dispatch": _l("Dispatch on site"),
     "depart": _l("Depart"),
     "arrive": _l("Arrive (check in)"),
+    "locate": _l("Fault located"),
     "restore": _l("Restore (workaround running)"),
     "resolve": _l("Resolve"),
     "wait_customer": _l("Wait for the customer"),
@@ -40,7 +41,7 @@ TRIGGERS = {
     "close": _l("Confirm the fix and close"),
     "cancel": _l("Cancel the ticket"),
 }
-TRIGGERS_WITH_OWN_FORM = ("dispatch", "arrive", "resolve")
+TRIGGERS_WITH_OWN_FORM = ("dispatch", "arrive", "locate", "resolve")
 """Ticket steps the ticket page gives a form of their own; the others are buttons of one form
 with an optional note."""
 
@@ -89,6 +90,11 @@ METRICS = {
     "restore": _l("Restore"),
     "resolution": _l("Resolution"),
     "window": _l("Inspection window"),
+}
+CLOCK_STARTS = {
+    "reported": _l("from the report"),
+    "dispatched": _l("from dispatch"),
+    "located": _l("once the fault is located"),
 }
 CLOCK_STATUSES = {
     "running": _l("running"),
@@ -205,6 +211,7 @@ _TABLES: dict[str, dict[str, Any]] = {
     "trigger": TRIGGERS,
     "metric": METRICS,
     "clock": CLOCK_STATUSES,
+    "starts": CLOCK_STARTS,
     "kind": KINDS,
     "priority": PRIORITIES,
     "category": CATEGORIES,
@@ -234,6 +241,23 @@ def iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
+TARGET_UNITS = {
+    "m": _l("%(n)s minutes"),
+    "h": _l("%(n)s hours"),
+    "bm": _l("%(n)s business minutes"),
+    "bh": _l("%(n)s business hours"),
+    "wd": _l("%(n)s working days"),
+}
+
+
+def target(text: str | None) -> str:
+    """A clock's target ("8bh") in the page's language ("8 工作小时"); as stored if unknown."""
+    found = re.fullmatch(r"(\d+(?:\.\d+)?)([a-z]+)", text or "")
+    if found is None or found[2] not in TARGET_UNITS:
+        return text or ""
+    return str(TARGET_UNITS[found[2]]) % {"n": found[1]}
+
+
 def hours_minutes(seconds: int | None) -> str:
     if seconds is None:
         return "—"
@@ -247,6 +271,7 @@ FILTERS = {
     "local": local,
     "iso": iso,
     "hm": hours_minutes,
+    "target": target,
     "skip_reason": skip_reason,
 }
 

@@ -46,7 +46,8 @@ def test_c2_response_and_urban_arrival_on_national_day(client, db, travel) -> No
 
 
 def test_c1_far_suburban_p1_arrival_skips_the_national_day_holidays(client, db, travel) -> None:  # type: ignore[no-untyped-def]
-    world = contract_world(db, client, "C1", tier="far_suburb")
+    # C1-7's 4 hours are for the remote parts of far-suburban districts (远郊区的偏远地区)
+    world = contract_world(db, client, "C1", tier="far_suburb", remote_area=True)
     travel("2025-09-30T16:00:00+08:00")
     ticket = world.open_ticket(client, priority="P1", onsite_required=True)
     c = clocks(client, world, ticket["id"])

@@ -79,6 +79,25 @@ def test_demo_data_is_at_the_contracts_real_scale(demo_app: Flask) -> None:
     assert {"admin", "agent1", "engineer1", "engineer2", "manager1", "requester1"} <= usernames
 
 
+def test_demo_data_carries_what_the_sla_rules_match(demo_app: Flask) -> None:
+    """The loader writes the remote areas (C1-7) and the systems' groups (C4-2)."""
+    with demo_app.extensions["itsm.db"].sessions() as session:
+        remote_tiers = set(
+            session.scalars(
+                select(District.tier).join(Institution).where(Institution.remote_area.is_(True))
+            )
+        )
+        c4_groups = dict(
+            session.execute(
+                select(ConfigurationItem.name, ConfigurationItem.group)
+                .join(Contract)
+                .where(Contract.code == "C4")
+            ).all()
+        )
+    assert remote_tiers == {"far_suburb"}
+    assert c4_groups["医院信息系统"] == "his" and c4_groups["互联互通服务"] == "interoperability"
+
+
 def test_token_create_prints_a_working_token_on_the_last_line(demo, demo_app: Flask) -> None:  # type: ignore[no-untyped-def]
     instance, _ = demo
     result = run(instance, "token", "create", "agent1")

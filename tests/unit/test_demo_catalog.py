@@ -176,3 +176,31 @@ def test_configuration_items() -> None:
 def test_deterministic_copies() -> None:
     first, second = catalog.institutions(), catalog.institutions()
     assert first == second and first is not second
+
+
+def test_remote_areas_are_stations_and_clinics_of_far_suburban_mountain_townships(
+    insts: list[InstitutionSeed],
+) -> None:
+    """C1-7 gives 4 h to 远郊区的偏远地区 only: the flag is never set in town or near suburbs."""
+    tiers = {d.code: d.tier for d in catalog.DISTRICTS}
+    remote = [i for i in insts if i.remote_area]
+    assert all(tiers[i.district_code] == "far_suburb" for i in remote)
+    assert {i.kind for i in remote} == {"community_station", "clinic", "other"}
+    c1_far = [i for i in of(insts, "C1") if tiers[i.district_code] == "far_suburb"]
+    c1_remote = [i for i in c1_far if i.remote_area]
+    assert 0 < len(c1_remote) < len(c1_far)  # the other institutions there get 2 h
+    assert any(i.name.endswith("村卫生室") for i in c1_remote)
+    assert not any(i.remote_area for i in c1_far if i.kind in ("community_center", "hospital"))
+
+
+def test_his_and_interoperability_systems_carry_their_group() -> None:
+    """C4-2's limits are per service item: rules match the system's group."""
+    groups = {(ci.contract_code, ci.name): ci.group for ci in catalog.CONFIGURATION_ITEMS}
+    assert groups[("C4", "医院信息系统")] == "his"
+    assert groups[("C4", "互联互通服务")] == "interoperability"
+    assert groups[("C2", "区域HIS")] == "his"
+    assert groups[("C3", "门诊医生工作站")] == "his"
+    from sla_rules.vocabulary import SystemGroup
+
+    known = {g.value for g in SystemGroup}
+    assert {g for g in groups.values() if g is not None} <= known

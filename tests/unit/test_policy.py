@@ -25,7 +25,7 @@ from sla_rules.schedule import ScheduleBook
 
 BOOK = ScheduleBook.from_chinesecalendar()
 CONTRACTS = ("C0", "C1", "C2", "C3", "C4")
-R, D = Start.REPORTED, Start.DISPATCHED
+R, D, L = Start.REPORTED, Start.DISPATCHED, Start.LOCATED
 
 
 def facts(**overrides: Any) -> TicketFacts:
@@ -70,10 +70,27 @@ def test_every_shipped_policy_parses_and_round_trips(code: str) -> None:
 
 
 @pytest.mark.parametrize("code", CONTRACTS)
-def test_every_shipped_rule_is_described_in_chinese_citing_its_requirement(code: str) -> None:
+def test_every_shipped_rule_names_its_clause_or_says_it_is_a_product_default(code: str) -> None:
+    """A manager showing a customer a breach points at the clause the rule's description names;
+    where the contract gives no number, the description says 产品默认值."""
     for rule in policy(code).rules:
-        assert re.search(rf"{code}-\d+", rule.description), rule
+        assert re.search(rf"{code}-\d+", rule.description) or "产品默认值" in rule.description
         assert re.search(r"[\u4e00-\u9fff]", rule.description), rule
+        cited = re.findall(r"\bC\d-\d+", rule.description)
+        assert all(c.startswith(f"{code}-") for c in cited), (rule.name, cited)
+
+
+@pytest.mark.parametrize(
+    ("code", "rule"),
+    [("C0", "all"), ("C3", "others")],
+)
+def test_targets_the_seed_does_not_give_are_labelled_product_defaults(code: str, rule: str) -> None:
+    """C0's seed gives service hours only; C3's none for ordinary (non-urgent) issues (C3-4)."""
+    described = policy(code).rule(rule)
+    assert described is not None
+    assert described.description.startswith("产品默认值")
+    if code == "C3":  # citing no clause it does not come from
+        assert not re.search(r"C3-\d+", described.description)
 
 
 def test_default_calendars_of_the_shipped_policies() -> None:
@@ -109,31 +126,69 @@ def test_an_unknown_contract_has_no_shipped_policy() -> None:
             "C1",
             facts(category="hardware", priority="P1", district_tier="far_suburb"),
             "hardware",
-            {Metric.RESPONSE: ("1bh", R), Metric.ARRIVAL: ("2bh", R), Metric.RESTORE: ("8bh", R)},
+            {Metric.RESPONSE: ("1bh", R), Metric.ARRIVAL: ("2bh", R), Metric.RESTORE: ("8bh", L)},
         ),
         (
             "C1",
             facts(category="hardware", institution_kind="clinic"),
             "hardware",
-            {Metric.RESPONSE: ("1bh", R), Metric.ARRIVAL: ("2bh", R), Metric.RESTORE: ("8bh", R)},
+            {Metric.RESPONSE: ("1bh", R), Metric.ARRIVAL: ("2bh", R), Metric.RESTORE: ("8bh", L)},
+        ),
+        (
+            "C1",
+            facts(category="hardware", priority="P1", in_service_hours=False),
+            "hardware-p1-off-hours",
+            {Metric.RESPONSE: ("1h", R), Metric.ARRIVAL: ("2bh", R), Metric.RESTORE: ("8bh", L)},
         ),
         (
             "C1",
             facts(priority="P1", district_tier="urban", institution_kind="qc_center"),
-            "p1-urban",
+            "p1",
             {Metric.RESPONSE: ("1bh", R), Metric.ARRIVAL: ("2bh", R)},
         ),
         (
             "C1",
             facts(priority="P1", district_tier="near_suburb"),
-            "p1-urban",
+            "p1",
             {Metric.RESPONSE: ("1bh", R), Metric.ARRIVAL: ("2bh", R)},
         ),
         (
             "C1",
             facts(priority="P1", district_tier="far_suburb"),
-            "p1-far-suburb",
+            "p1",
+            {Metric.RESPONSE: ("1bh", R), Metric.ARRIVAL: ("2bh", R)},
+        ),
+        (
+            "C1",
+            facts(priority="P1", district_tier="far_suburb", remote_area=True),
+            "p1-remote-area",
             {Metric.RESPONSE: ("1bh", R), Metric.ARRIVAL: ("4bh", R)},
+        ),
+        (
+            "C1",
+            facts(priority="P1", district_tier="near_suburb", remote_area=True),
+            "p1",
+            {Metric.RESPONSE: ("1bh", R), Metric.ARRIVAL: ("2bh", R)},
+        ),
+        (
+            "C1",
+            facts(priority="P1", in_service_hours=False),
+            "p1-off-hours",
+            {Metric.RESPONSE: ("1h", R), Metric.ARRIVAL: ("2bh", R)},
+        ),
+        (
+            "C1",
+            facts(
+                priority="P1", district_tier="far_suburb", remote_area=True, in_service_hours=False
+            ),
+            "p1-off-hours-remote-area",
+            {Metric.RESPONSE: ("1h", R), Metric.ARRIVAL: ("4bh", R)},
+        ),
+        (
+            "C1",
+            facts(priority="P2", in_service_hours=False),
+            "other-institutions",
+            {Metric.RESPONSE: ("1bh", R), Metric.ARRIVAL: ("2wd", D)},
         ),
         (
             "C1",
@@ -180,11 +235,25 @@ def test_an_unknown_contract_has_no_shipped_policy() -> None:
         ),
         (
             "C4",
-            facts(priority="P1"),
-            "p1-outage",
-            {Metric.RESPONSE: ("10m", R), Metric.RESTORE: ("1h", R), Metric.RESOLUTION: ("2h", R)},
+            facts(priority="P1", ci_group="his"),
+            "his-outage",
+            {Metric.RESPONSE: ("10m", R), Metric.RESTORE: ("1h", R)},
         ),
-        ("C4", facts(priority="P1", kind="request"), "others", {Metric.RESPONSE: ("10m", R)}),
+        (
+            "C4",
+            facts(priority="P1", ci_group="interoperability"),
+            "interoperability-outage",
+            {Metric.RESPONSE: ("10m", R), Metric.RESTORE: ("2h", R)},
+        ),
+        ("C4", facts(priority="P1"), "others", {Metric.RESPONSE: ("10m", R)}),
+        ("C4", facts(priority="P1", ci_group="cloud"), "others", {Metric.RESPONSE: ("10m", R)}),
+        ("C4", facts(priority="P2", ci_group="his"), "others", {Metric.RESPONSE: ("10m", R)}),
+        (
+            "C4",
+            facts(priority="P1", kind="request", ci_group="his"),
+            "others",
+            {Metric.RESPONSE: ("10m", R)},
+        ),
         ("C4", facts(priority="P2"), "others", {Metric.RESPONSE: ("10m", R)}),
     ],
 )
@@ -250,11 +319,46 @@ def test_c2_on_national_day_response_and_urban_arrival() -> None:
     assert when("C2", far, Metric.ARRIVAL, start) == local("2025-10-01T14:00:00+08:00")
 
 
-def test_c1_far_suburban_p1_before_national_day() -> None:
-    ticket = facts(priority="P1", district_tier="far_suburb")
+def test_c1_remote_far_suburban_p1_before_national_day() -> None:
+    ticket = facts(priority="P1", district_tier="far_suburb", remote_area=True)
     start = "2025-09-30T16:00:00+08:00"  # Tuesday; 1-8 October are holidays
     assert when("C1", ticket, Metric.RESPONSE, start) == local("2025-09-30T17:00:00+08:00")
     assert when("C1", ticket, Metric.ARRIVAL, start) == local("2025-10-09T12:00:00+08:00")
+    town = facts(priority="P1", district_tier="far_suburb")  # C1-7: not a remote part: 2 h
+    assert when("C1", town, Metric.ARRIVAL, start) == local("2025-10-09T10:00:00+08:00")
+
+
+def test_c1_hardware_restore_counts_eight_business_hours_from_the_location() -> None:
+    """C1-8 在故障定位以后 … 在8小时内修复: located Monday 11:30, Monday 11:30-17:00 is 5.5 h,
+    then 2.5 h on Tuesday from 09:00."""
+    ticket = facts(category="hardware")
+    assert policy("C1").targets_for(ticket)[Metric.RESTORE].starts == Start.LOCATED
+    located = "2025-11-17T11:30:00+08:00"  # Monday
+    assert when("C1", ticket, Metric.RESTORE, located) == local("2025-11-18T11:30:00+08:00")
+
+
+def test_c1_p1_reported_at_night_gets_a_response_on_the_24x7_calendar() -> None:
+    """C1-2 7×24 remote emergency response (the hour is a product default); arrival stays
+    in business hours from the report."""
+    saturday_night = "2025-11-15T22:00:00+08:00"
+    ticket = facts(priority="P1", in_service_hours=False)
+    target = policy("C1").targets_for(ticket)[Metric.RESPONSE]
+    assert target.calendar == "24x7"
+    assert "产品默认值" in policy("C1").rule("p1-off-hours").description  # type: ignore[union-attr]
+    assert when("C1", ticket, Metric.RESPONSE, saturday_night) == local("2025-11-15T23:00:00+08:00")
+    assert when("C1", ticket, Metric.ARRIVAL, saturday_night) == local("2025-11-17T11:00:00+08:00")
+
+
+def test_c4_outages_restore_per_service_item_with_no_resolution_clock() -> None:
+    """C4-2: the HIS (1.3.1) recovers within 1 h, the interoperability platform's longest
+    single outage (1.2.2) is 2 h; neither is a resolution target."""
+    start = "2025-11-16T03:00:00+08:00"  # a Sunday night: C4 is 7×24
+    his = facts(priority="P1", ci_group="his")
+    bus = facts(priority="P1", ci_group="interoperability")
+    assert when("C4", his, Metric.RESTORE, start) == local("2025-11-16T04:00:00+08:00")
+    assert when("C4", bus, Metric.RESTORE, start) == local("2025-11-16T05:00:00+08:00")
+    for ticket in (his, bus):
+        assert Metric.RESOLUTION not in policy("C4").targets_for(ticket)
 
 
 def test_c3_p1_on_a_holiday_night_is_ten_minutes() -> None:
@@ -351,6 +455,28 @@ def test_invalid_policies_name_the_path_of_the_problem(document: dict[str, Any],
     assert any(e.startswith(path + ":") for e in error.value.errors), error.value.errors
 
 
+def test_rules_match_remote_areas_system_groups_and_service_hours() -> None:
+    document = minimal()
+    document["rules"][0]["when"] = {
+        "remote_area": [True],
+        "ci_group": ["his", "interoperability"],
+        "in_service_hours": [False],
+    }
+    p = Policy.from_dict(document)
+    assert Policy.from_dict(p.to_dict()) == p
+    night_his = facts(remote_area=True, ci_group="his", in_service_hours=False)
+    assert p.match(night_his) is not None
+    assert p.match(facts(remote_area=True, ci_group=None, in_service_hours=False)) is None
+    assert p.match(facts(remote_area=False, ci_group="his", in_service_hours=False)) is None
+    assert p.match(facts(remote_area=True, ci_group="his", in_service_hours=True)) is None
+
+
+def test_a_target_may_count_from_the_faults_location() -> None:
+    p = Policy.from_dict(minimal(starts="located"))
+    assert p.rules[0].targets[Metric.RESPONSE].starts == L
+    assert p.to_dict()["rules"][0]["targets"]["response"]["starts"] == "located"
+
+
 @pytest.mark.parametrize(
     ("when", "path"),
     [
@@ -363,6 +489,11 @@ def test_invalid_policies_name_the_path_of_the_problem(document: dict[str, Any],
         ({"district_tier": ["rural"]}, "rules[0].when.district_tier"),
         ({"onsite": ["yes"]}, "rules[0].when.onsite"),
         ({"onsite": [1]}, "rules[0].when.onsite"),
+        ({"remote_area": ["yes"]}, "rules[0].when.remote_area"),
+        ({"remote_area": [1]}, "rules[0].when.remote_area"),
+        ({"in_service_hours": [0]}, "rules[0].when.in_service_hours"),
+        ({"ci_group": ["HIS"]}, "rules[0].when.ci_group"),
+        ({"ci_group": [True]}, "rules[0].when.ci_group"),
         ({"tier": ["urban"]}, "rules[0].when.tier"),
         (["priority"], "rules[0].when"),
     ],

@@ -18,11 +18,13 @@ ALLOWED = [
     ("acknowledged", "dispatch", "dispatched"),
     ("acknowledged", "cancel", "cancelled"),
     ("in_progress", "dispatch", "dispatched"),
+    ("in_progress", "locate", "in_progress"),
     ("in_progress", "restore", "restored"),
     ("in_progress", "resolve", "resolved"),
     ("dispatched", "depart", "en_route"),
     ("dispatched", "arrive", "on_site"),
     ("en_route", "arrive", "on_site"),
+    ("on_site", "locate", "on_site"),
     ("on_site", "restore", "restored"),
     ("on_site", "resolve", "resolved"),
     ("restored", "resolve", "resolved"),
@@ -81,6 +83,45 @@ def test_resolve_needs_a_resolution_note(note: str | None) -> None:
         wf.WORKFLOW.fire("on_site", "resolve", facts)
 
 
+@pytest.mark.parametrize("source", ["in_progress", "on_site"])
+@pytest.mark.parametrize("note", [None, "", "   "])
+def test_locating_the_fault_needs_the_diagnosis(source: str, note: str | None) -> None:
+    facts = wf.TicketFacts(actor_role="engineer", has_assignee=True, note=note)
+    with pytest.raises(TriggerRefused, match="write the diagnosis"):
+        wf.WORKFLOW.fire(source, "locate", facts)
+
+
+@pytest.mark.parametrize("source", ["in_progress", "on_site"])
+def test_the_fault_is_located_once_while_working_remotely_or_on_site(source: str) -> None:
+    engineer = wf.TicketFacts(actor_role="engineer", has_assignee=True, note="(any)")
+    assert "locate" in wf.WORKFLOW.allowed(source, engineer)
+    assert wf.WORKFLOW.fire(source, "locate", engineer) == source
+    located = wf.TicketFacts(actor_role="engineer", note="硬盘故障", located=True)
+    assert "locate" not in wf.WORKFLOW.allowed(source, located)
+    with pytest.raises(TriggerRefused, match="located already"):
+        wf.WORKFLOW.fire(source, "locate", located)
+    requester = wf.TicketFacts(actor_role="requester", note="(any)")
+    assert "locate" not in wf.WORKFLOW.allowed(source, requester)
+    for role in ("engineer", "agent", "manager", "admin"):
+        assert "locate" in wf.WORKFLOW.allowed(source, wf.TicketFacts(role, note="(any)"))
+
+
+def test_locating_starts_the_clocks_that_count_from_the_location() -> None:
+    """C1-8: repaired within 8 hours 在故障定位以后; the note is what the step records."""
+    for t in (t for t in wf.WORKFLOW.transitions if t.trigger == "locate"):
+        assert t.inputs == ("note", "files")
+        (effect,) = t.clocks
+        assert (str(effect.action), effect.clocks, effect.starts) == (
+            "start",
+            ("restore", "resolution"),
+            "located",
+        )
+    assert {t.sources for t in wf.WORKFLOW.transitions if t.trigger == "locate"} == {
+        ("in_progress",),
+        ("on_site",),
+    }
+
+
 @pytest.mark.parametrize("trigger", ["close", "reopen"])
 def test_only_the_customer_side_accepts_or_rejects_a_fix(trigger: str) -> None:
     with pytest.raises(TriggerRefused, match="'engineer' may not"):
@@ -133,6 +174,7 @@ def test_each_step_declares_what_it_does_to_the_clocks() -> None:
 
     assert effects("acknowledge") == {("stop", "response")}
     assert effects("dispatch") == {("stop", "response"), ("start", "arrival")}
+    assert effects("locate") == {("start", "restore"), ("start", "resolution")}
     assert effects("arrive") == {("stop", "response"), ("stop", "arrival")}
     paused = {("pause", c) for c in ("arrival", "restore", "resolution")}
     assert effects("wait_customer") == paused

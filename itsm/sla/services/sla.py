@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import math
 import threading
@@ -33,11 +34,14 @@ from sla_rules.policy import (
     build_calendars,
     shipped_policy,
 )
+from workflows import ticket as ticket_workflow
 from workflows.engine import ClockAction, ClockEffect
 
 OPEN = ("running", "paused", "breached")
 """Statuses of a clock that has not stopped (a breached clock still waits to be met)."""
-RETARGETING_FIELDS = frozenset({"priority", "category", "kind", "onsite_required"})
+RETARGETING_FIELDS = frozenset(
+    {"priority", "category", "kind", "onsite_required", "configuration_item_id"}
+)
 
 _parsed: dict[tuple[int, int, int, datetime], Policy] = {}
 """Keyed by version and publication, not the id alone: a process that talks to two
@@ -128,10 +132,34 @@ def publish_policy(
         policy = Policy.from_dict(document)
     except InvalidPolicy as error:
         raise InvalidInput(f"invalid policy: {error}", errors={"policy": error.errors}) from None
+    unstarted = clocks_never_started(policy)
+    if unstarted:
+        raise InvalidInput(f"invalid policy: {'; '.join(unstarted)}", errors={"policy": unstarted})
     current = session.scalar(
         select(func.max(SlaPolicy.version)).where(SlaPolicy.contract_id == contract.id)
     )
     return _publish(session, contract, policy.to_dict(), actor, (current or 0) + 1)
+
+
+def clocks_never_started(policy: Policy) -> list[str]:
+    """Targets counting from a step that starts no such clock (an arrival counting from the
+    fault's location would never run), each with its path in the document."""
+    startable: dict[str, set[str]] = {}
+    for transition in ticket_workflow.WORKFLOW.transitions:
+        for effect in transition.clocks:
+            if effect.action == ClockAction.START and effect.starts:
+                startable.setdefault(effect.starts, set()).update(effect.clocks)
+    problems = []
+    for i, rule in enumerate(policy.rules):
+        for metric, target in rule.targets.items():
+            clocks = startable.get(target.starts, set())
+            if target.starts == Start.REPORTED or metric in clocks:
+                continue
+            problems.append(
+                f"rules[{i}].targets.{metric}.starts: no step starts the {metric} clock at "
+                f"{target.starts} (it starts {', '.join(sorted(clocks)) or 'no clock'})"
+            )
+    return problems
 
 
 # --- clocks -------------------------------------------------------------------------------
@@ -176,7 +204,12 @@ def _meter_of(clock_row: Clock, cals: dict[str, BusinessCalendar]) -> BusinessCa
     return cals[clock_row.meter]
 
 
-def ticket_facts(ticket: Ticket) -> TicketFacts:
+def ticket_facts(
+    ticket: Ticket, policy: Policy, cals: Mapping[str, BusinessCalendar]
+) -> TicketFacts:
+    """What the policy's rules match: the ticket's own fields, its institution's and its
+    system's, and whether it was reported within the policy calendar's service hours."""
+    item = ticket.configuration_item
     return TicketFacts(
         kind=str(ticket.kind),
         priority=str(ticket.priority),
@@ -184,6 +217,9 @@ def ticket_facts(ticket: Ticket) -> TicketFacts:
         institution_kind=str(ticket.institution.kind),
         district_tier=str(ticket.institution.district.tier),
         onsite=bool(ticket.onsite_required),
+        remote_area=bool(ticket.institution.remote_area),
+        ci_group=str(item.group) if item is not None and item.group is not None else None,
+        in_service_hours=cals[policy.calendar].is_open(ticket.reported_at),
     )
 
 
@@ -321,16 +357,16 @@ def open_clocks(session: Session, ticket: Ticket, now: datetime) -> None:
     if policy_row is None:
         return
     policy = parse_policy(policy_row)
-    rule = policy.match(ticket_facts(ticket))
+    cals = _calendars(session, policy_row)
+    rule = policy.match(ticket_facts(ticket, policy, cals))
     if rule is None:
         return
-    cals = _calendars(session, policy_row)
     clocks, causes = [], []
     for metric, target in rule.targets.items():
-        if target.starts == Start.DISPATCHED or (
+        if target.starts != Start.REPORTED or (
             metric == Metric.ARRIVAL and not ticket.onsite_required
         ):
-            continue
+            continue  # started by the step it counts from (dispatch, locate)
         clocks.append(_clock_values(ticket, target, rule.name, cals, ticket.reported_at))
         causes.append(f"ticket opened; rule {rule.name}: {metric} within {target.duration}")
     if not clocks:
@@ -391,10 +427,15 @@ def apply_clock_effects(
             continue
         named = [clocks[m] for m in effect.clocks if m in clocks]
         if effect.action == ClockAction.START:
+            onsite = effect.starts == Start.DISPATCHED or Metric.ARRIVAL in clocks
             for metric in effect.clocks:
                 if metric not in clocks:
-                    started = _start_on_site(session, ticket, Metric(metric), policy_row, cals, now)
-                    moved += [started] if started else []
+                    started = _start_at_step(
+                        session, ticket, Metric(metric), effect, onsite, policy_row, cals, now
+                    )
+                    if started is not None:
+                        clocks[metric] = started
+                        moved.append(started)
         elif effect.action == ClockAction.PAUSE:
             for clock_row in named:
                 if clock_row.status == "running":
@@ -428,24 +469,34 @@ def stop_or_cancel(effect: ClockEffect, clocks: Mapping[str, Clock], now: dateti
     return False
 
 
-def _start_on_site(
+def _start_at_step(
     session: Session,
     ticket: Ticket,
     metric: Metric,
+    effect: ClockEffect,
+    onsite: bool,
     policy_row: SlaPolicy,
     cals: dict[str, BusinessCalendar],
     now: datetime,
 ) -> Clock | None:
-    """Start a clock a step starts (arrival, at dispatch): the rule is matched as on-site work."""
-    facts = ticket_facts(ticket)
-    rule = parse_policy(policy_row).match(TicketFacts(**{**facts.__dict__, "onsite": True}))
+    """Start a clock a step names (arrival at dispatch; restore and resolution once the fault
+    is located): now when its target counts from this step, from the report when it counts
+    from the report (an arrival once a remote ticket goes on site), not at all when it counts
+    from another step. Work sent or gone on site is matched as on-site work."""
+    policy = parse_policy(policy_row)
+    facts = ticket_facts(ticket, policy, cals)
+    rule = policy.match(dataclasses.replace(facts, onsite=facts.onsite or onsite))
     if rule is None or metric not in rule.targets:
         return None
     target = rule.targets[metric]
-    started_at = ticket.reported_at if target.starts == Start.REPORTED else now
+    if target.starts == Start.REPORTED:
+        started_at = ticket.reported_at
+    elif target.starts == effect.starts:
+        started_at = now
+    else:
+        return None
     cause = (
-        f"dispatched on site; rule {rule.name}: "
-        f"{metric} within {target.duration} from {target.starts}"
+        f"{effect.cause}; rule {rule.name}: {metric} within {target.duration} from {target.starts}"
     )
     return _start(session, ticket, target, rule.name, cals, started_at, now, cause)
 
@@ -500,8 +551,9 @@ def retarget(session: Session, ticket: Ticket, changed: Iterable[str], now: date
     policy_row = _policy_row(session, ticket)
     if policy_row is None:
         return
-    rule = parse_policy(policy_row).match(ticket_facts(ticket))
+    policy = parse_policy(policy_row)
     cals = _calendars(session, policy_row)
+    rule = policy.match(ticket_facts(ticket, policy, cals))
     clocks = ticket_clocks(session, ticket.id)
     existing = {c.metric for c in clocks}
     moved: list[Clock] = []
@@ -512,8 +564,11 @@ def retarget(session: Session, ticket: Ticket, changed: Iterable[str], now: date
         if rule is None or target is None:
             cancel_clock(clock_row, now, "no target under the new priority/category")
             continue
-        meter = _meter(target, cals)
         before = (clock_row.target, clock_row.due_at)
+        if not _move_start(ticket, clock_row, target):
+            cancel_clock(clock_row, now, f"the new target counts from {target.starts}, not yet")
+            continue
+        meter = _meter(target, cals)
         clock_row.rule, clock_row.target = rule.name, str(target.duration)
         clock_row.calendar, clock_row.meter = target.calendar, meter.name
         clock_row.warn_fraction = target.warn_fraction
@@ -532,17 +587,40 @@ def retarget(session: Session, ticket: Ticket, changed: Iterable[str], now: date
             moved.append(clock_row)
     if rule is not None:
         for metric, target in rule.targets.items():
-            if metric in existing or target.starts == Start.DISPATCHED:
+            started_at = _start_of(ticket, target)
+            if metric in existing or started_at is None:
                 continue
             if metric == Metric.ARRIVAL and not ticket.onsite_required:
                 continue
             cause = (
                 f"priority/category changed; rule {rule.name}: {metric} within {target.duration}"
+                f" from {target.starts}"
             )
-            moved.append(
-                _start(session, ticket, target, rule.name, cals, ticket.reported_at, now, cause)
-            )
+            moved.append(_start(session, ticket, target, rule.name, cals, started_at, now, cause))
     schedule_timers(session, moved)
+
+
+def _start_of(ticket: Ticket, target: Target) -> datetime | None:
+    """Where a target newly applying to a ticket counts from, if that step has happened and is
+    known (a dispatch's arrival clock is started by the dispatch itself)."""
+    if target.starts == Start.REPORTED:
+        return ticket.reported_at
+    if target.starts == Start.LOCATED:
+        return ticket.located_at
+    return None
+
+
+def _move_start(ticket: Ticket, clock_row: Clock, target: Target) -> bool:
+    """Count a re-targeted clock from where its new target counts from; False when that is the
+    fault's location and it is not recorded yet."""
+    if clock_row.starts == str(target.starts):
+        return True
+    if target.starts == Start.LOCATED and ticket.located_at is None:
+        return False
+    if target.starts != Start.DISPATCHED:  # the dispatch's instant is its own start already
+        clock_row.started_at = _start_of(ticket, target) or clock_row.started_at
+    clock_row.starts = str(target.starts)
+    return True
 
 
 # --- views --------------------------------------------------------------------------------
@@ -554,6 +632,8 @@ class ClockView:
     business_seconds_elapsed: int
     business_seconds_remaining: int
     at_risk: bool
+    rule_description: str = ""
+    """Where the clock's target comes from: the contract's clause, or 产品默认值."""
 
 
 def view(session: Session, clock_row: Clock, now: datetime) -> ClockView:
@@ -564,11 +644,42 @@ def view(session: Session, clock_row: Clock, now: datetime) -> ClockView:
     active = int(elapsed.total_seconds()) - clock_row.paused_seconds
     remaining = max(clock_row.total_seconds - active, 0)
     at_risk = clock_row.status == "running" and clock_row.warn_at <= now
-    return ClockView(clock_row, active, remaining, at_risk)
+    rule = parse_policy(policy_row).rule(clock_row.rule)
+    return ClockView(clock_row, active, remaining, at_risk, rule.description if rule else "")
 
 
 def clocks_of_ticket(session: Session, ticket: Ticket, now: datetime) -> list[ClockView]:
     return [view(session, c, now) for c in ticket_clocks(session, ticket.id)]
+
+
+@dataclass(frozen=True)
+class AwaitedClock:
+    """A target of the ticket's rule whose clock starts at a step still to come."""
+
+    metric: str
+    target: str
+    starts: str
+    rule: str
+    rule_description: str
+
+
+def awaited_clocks(session: Session, ticket: Ticket) -> list[AwaitedClock]:
+    """The targets that will start when the ticket is dispatched or its fault located (the
+    clock panel says so before they run: C1-8's 8 hours count from the fault's location)."""
+    policy_row = _policy_row(session, ticket)
+    if policy_row is None:
+        return []
+    policy = parse_policy(policy_row)
+    cals = _calendars(session, policy_row)
+    rule = policy.match(ticket_facts(ticket, policy, cals))
+    if rule is None:
+        return []
+    running = {c.metric for c in ticket_clocks(session, ticket.id)}
+    return [
+        AwaitedClock(str(m), str(t.duration), str(t.starts), rule.name, rule.description)
+        for m, t in rule.targets.items()
+        if str(m) not in running and t.starts == Start.LOCATED and ticket.located_at is None
+    ]
 
 
 def board(

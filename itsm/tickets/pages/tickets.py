@@ -78,6 +78,7 @@ def _page(
         notifications_total=notifications_total,
         tz=ticket.contract.timezone,
         clocks=sla.clocks_of_ticket(session, ticket, now),
+        awaited_clocks=sla.awaited_clocks(session, ticket) if ticket.state in OPEN_STATES else [],
         events=ticket_service.list_events(session, actor, ticket_id),
         comments=ticket_files.list_comments(session, actor, ticket_id),
         attachments=ticket_files.list_attachments(session, actor, ticket_id),

@@ -43,6 +43,7 @@ def facts_for(ticket: Ticket, actor: Actor | None, note: str | None = None) -> w
         has_assignee=ticket.assignee_id is not None,
         note=note,
         paused_from=ticket.paused_from,
+        located=ticket.located_at is not None,
     )
 
 
@@ -170,6 +171,12 @@ def _forget_paused_from(ticket: Ticket, step: Step) -> None:
     ticket.paused_from = None
 
 
+def _record_location(ticket: Ticket, step: Step) -> None:
+    """Where the fault lies, and when that was known (clocks counting from it start now)."""
+    ticket.located_at = step.now
+    ticket.diagnosis = step.note
+
+
 def _record_resolution(ticket: Ticket, step: Step) -> None:
     ticket.resolution = step.note
     ticket.resolved_at = step.now
@@ -198,6 +205,7 @@ KIND: workflow_runner.SubjectKind[Ticket, wf.TicketFacts] = workflow_runner.Subj
         "engineer_takes_it": _engineer_takes_it,
         "remember_paused_from": _remember_paused_from,
         "forget_paused_from": _forget_paused_from,
+        "record_location": _record_location,
         "record_resolution": _record_resolution,
         "count_reopen": _count_reopen,
         "record_closed": _record_closed,

@@ -418,8 +418,8 @@ def update_ticket(
     kind = "assigned" if set(diff) == {"assignee_id"} else "updated"
     record_event(session, ticket, actor, kind, at=now, data={"changes": diff})
     session.flush()
+    refresh_references(session, ticket)  # the rules match the newly named system's group
     sla.retarget(session, ticket, diff, now)
-    refresh_references(session, ticket)
     if "assignee_id" in diff and ticket.assignee_id not in (None, actor.user_id):
         notices.on_assigned(session, ticket, now)
     return ticket
