@@ -58,6 +58,7 @@ lint: $(VENV)/.test-installed
 ## make bench-smoke: every benchmark with tiny counts, so that they keep working (PostgreSQL)
 bench-smoke: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/calendar_add.py 2000
+	$(BIN)/python benchmarks/inspections.py --sites 5 --repeat 1
 	$(BIN)/python benchmarks/sla_sweep.py --clocks 200 --due 20 --repeat 1 --orm-repeat 1
 	$(BIN)/python benchmarks/notify.py --messages 20 --workers 1 --repeat 1
 	$(BIN)/python benchmarks/ticket_create.py --seconds 1 --warmup 0.5 --workers 1 \

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sla_rules.errors import SlaRulesError
 from sla_rules.schedule import DayReason, ScheduleBook
@@ -373,8 +373,42 @@ def _checklist(raw: Any, path: str, errors: list[str]) -> tuple[ChecklistItem, .
 # --- occurrences -----------------------------------------------------------------------
 
 
-def occurrences(plan: Plan, book: ScheduleBook, start: date, end: date) -> list[Occurrence]:
+class Schedule(Protocol):
+    """What the rules ask of a working-day schedule (a ScheduleBook, or WorkingDays)."""
+
+    def is_working_day(self, d: date) -> bool: ...
+
+    def reason(self, d: date) -> DayReason: ...
+
+
+class WorkingDays:
+    """The working days of a span, asked of the schedule once per day and then looked up:
+    the plans of many sites share one (outside the span, the schedule is asked)."""
+
+    def __init__(self, book: ScheduleBook, first: date, last: date) -> None:
+        self.book = book
+        self.first, self.last = first, last
+        span = range(first.toordinal(), last.toordinal() + 1)
+        self._days = frozenset(d for d in map(date.fromordinal, span) if book.is_working_day(d))
+
+    def is_working_day(self, d: date) -> bool:
+        if self.first <= d <= self.last:
+            return d in self._days
+        return self.book.is_working_day(d)
+
+    def reason(self, d: date) -> DayReason:
+        return self.book.reason(d)
+
+
+def span_for(start: date, end: date) -> tuple[date, date]:
+    """The days occurrences from `start` to `end` may look at (periods, moves, breaks)."""
+    return start - timedelta(days=200), end + timedelta(days=2 * MAX_SEARCH_DAYS)
+
+
+def occurrences(plan: Plan, book: Schedule, start: date, end: date) -> list[Occurrence]:
     """Every occurrence of the plan whose day falls from `start` to `end` inclusive, by day."""
+    if isinstance(book, ScheduleBook):
+        book = WorkingDays(book, *span_for(start, end))
     found = [
         o
         for obligation in plan.obligations
@@ -384,7 +418,7 @@ def occurrences(plan: Plan, book: ScheduleBook, start: date, end: date) -> list[
 
 
 def obligation_occurrences(
-    obligation: Obligation, book: ScheduleBook, start: date, end: date
+    obligation: Obligation, book: Schedule, start: date, end: date
 ) -> list[Occurrence]:
     """One obligation's occurrences whose day falls from `start` to `end` inclusive."""
     recurrence = obligation.recurrence
@@ -447,7 +481,7 @@ def _periods(every: Every, start: date, end: date) -> Iterator[tuple[str, date, 
         year, month = next_year, next_month
 
 
-def _target(recurrence: Recurrence, first: date, last: date, book: ScheduleBook) -> date:
+def _target(recurrence: Recurrence, first: date, last: date, book: Schedule) -> date:
     """The day the recurrence names in the period (before any move to a working day)."""
     if recurrence.every == Every.WEEK:
         assert recurrence.weekday is not None
@@ -471,7 +505,7 @@ def _target(recurrence: Recurrence, first: date, last: date, book: ScheduleBook)
 
 
 def _working_day_near(
-    target: date, first: date, last: date, book: ScheduleBook, when_closed: WhenClosed
+    target: date, first: date, last: date, book: Schedule, when_closed: WhenClosed
 ) -> date | None:
     """`target` if a working day; else the nearest working day of the period (the earlier of
     two as near); else, when the plan says so, the nearest one outside the period."""
@@ -491,7 +525,7 @@ def _working_day_near(
 
 
 def _window(
-    obligation: Obligation, day: date, first: date, last: date, book: ScheduleBook
+    obligation: Obligation, day: date, first: date, last: date, book: Schedule
 ) -> tuple[date, date]:
     if obligation.window_days is not None:
         return day, _nth_working_day_from(day, obligation.window_days, book)
@@ -510,7 +544,7 @@ def _window(
     return start, end
 
 
-def _nth_working_day_from(day: date, count: int, book: ScheduleBook) -> date:
+def _nth_working_day_from(day: date, count: int, book: Schedule) -> date:
     """The `count`-th working day counting `day` (itself a working day) as the first."""
     seen = 0
     while True:
@@ -533,7 +567,7 @@ class Break:
         return (self.last - self.first).days + 1
 
 
-def breaks(book: ScheduleBook, start: date, end: date) -> list[Break]:
+def breaks(book: Schedule, start: date, end: date) -> list[Break]:
     """The holiday breaks that begin from `start` to `end` (whole, even past `end`)."""
     found = []
     day = start
@@ -556,7 +590,7 @@ def breaks(book: ScheduleBook, start: date, end: date) -> list[Break]:
 
 
 def _before_breaks(
-    obligation: Obligation, book: ScheduleBook, start: date, end: date
+    obligation: Obligation, book: Schedule, start: date, end: date
 ) -> list[Occurrence]:
     out: list[Occurrence] = []
     window = obligation.window_days or 5
@@ -571,7 +605,7 @@ def _before_breaks(
     return out
 
 
-def _working_days_before(day: date, count: int, book: ScheduleBook) -> list[date]:
+def _working_days_before(day: date, count: int, book: Schedule) -> list[date]:
     found: list[date] = []
     while len(found) < count:
         day -= _DAY

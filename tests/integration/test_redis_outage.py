@@ -30,6 +30,9 @@ from tests.redis_server import RedisServer
 pytestmark = pytest.mark.skipif(not RedisServer.available(), reason="needs redis-server")
 
 SCHEDULER_LOCK = "rq:scheduler-lock:sla"
+LATE = 120
+"""How long a test waits for what is due within a minute (plus the outage): a loaded machine
+starts processes slowly, and the bound is the product's, not the test's."""
 
 
 def start_itsm(
@@ -112,7 +115,7 @@ def test_cron_outlives_an_outage_sweeping_meanwhile_and_catches_up_when_redis_re
         assert cron.poll() is None
         own_redis.start()  # empty: every scheduled timer and queued job is gone
         # The sweep, enqueued again, catches the clock whose timer was lost, once.
-        assert wait_for(lambda: breached(web, after), 60 + 15)
+        assert wait_for(lambda: breached(web, after), LATE)
 
         # What was written during the outage (the call's timers, the breach notices) reaches
         # RQ through the redispatch.
@@ -123,7 +126,7 @@ def test_cron_outlives_an_outage_sweeping_meanwhile_and_catches_up_when_redis_re
                 )
                 return session.scalar(query) or 0
 
-        assert wait_for(lambda: pending() == 0, 60)
+        assert wait_for(lambda: pending() == 0, LATE)
         assert cron.poll() is None and worker.poll() is None
     finally:
         stop(worker)
@@ -147,7 +150,7 @@ def test_the_worker_takes_its_scheduler_back_after_an_outage(
         own_redis.start()
         # No cron runs here: only the worker's scheduler can move the due timer to its queue.
         ticket_id = open_nearly_due_ticket(web, world, seconds_left=3)
-        assert wait_for(lambda: breached(web, ticket_id), 60)
+        assert wait_for(lambda: breached(web, ticket_id), LATE)
     finally:
         stop(worker)
     assert sla_events(web, ticket_id).count("sla_breach") == 1
@@ -169,7 +172,7 @@ def test_a_worker_killed_outright_takes_its_scheduler_along_and_the_next_one_fir
         assert wait_for(lambda: not any(alive(pid) for pid in scheduler_children), 10)
         second = start_itsm(database_url, own_redis, tmp_path, log, "worker")
         ticket_id = open_nearly_due_ticket(web, world, seconds_left=3)
-        assert wait_for(lambda: breached(web, ticket_id), 60)
+        assert wait_for(lambda: breached(web, ticket_id), LATE)
     finally:
         stop(first)
         if second is not None:

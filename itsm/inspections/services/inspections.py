@@ -295,20 +295,17 @@ def _insert(
             for inspection_id, row in zip(ids, rows, strict=True)
         ],
     )
-    started = [
-        deadlines.start(
-            session,
-            INSPECTION,
-            inspection_id,
-            wf.WINDOW,
-            row["due_at"],
-            now,
-            "window opened",
-            warn_at,
-        )
-        for inspection_id, row, warn_at in zip(ids, rows, instants, strict=True)
-    ]
-    schedule_timers(session, started)
+    deadlines.start_many(
+        session,
+        INSPECTION,
+        wf.WINDOW,
+        [
+            deadlines.Deadline(inspection_id, row["due_at"], warn_at)
+            for inspection_id, row, warn_at in zip(ids, rows, instants, strict=True)
+        ],
+        now,
+        "window opened",
+    )
 
 
 def _item_dict(item: ChecklistItem) -> dict[str, Any]:

@@ -4,13 +4,24 @@ the steps their workflow declares, and found by the same sweep as tickets' SLA c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
-from itsm.sla.models import Clock
-from itsm.sla.services.sla import clocks_of, log_clock_event, schedule_timers, stop_or_cancel
+from itsm import outbox
+from itsm.sla.models import Clock, ClockEvent
+from itsm.sla.services.sla import (
+    INSERT_CLOCKS,
+    clocks_of,
+    log_clock_event,
+    schedule_timers,
+    stop_or_cancel,
+    timers,
+)
 from workflows.engine import ClockAction, ClockEffect
 
 CALENDAR_TIME = "24x7"
@@ -52,6 +63,84 @@ def start(
     log_clock_event(clock_row, now, "started", cause)
     session.add(clock_row)
     return clock_row
+
+
+@dataclass(frozen=True)
+class Deadline:
+    subject_id: int
+    due_at: datetime
+    warn_at: datetime | None = None
+
+
+def start_many(
+    session: Session,
+    subject_type: str,
+    name: str,
+    deadlines: Sequence[Deadline],
+    now: datetime,
+    cause: str,
+) -> list[int]:
+    """Running deadlines of many new subjects at once, with their timelines and timers: one
+    Core INSERT each (generation makes thousands; nothing reads them in this transaction)."""
+    if not deadlines:
+        return []
+    rows: list[dict[str, Any]] = [
+        {
+            "subject_type": subject_type,
+            "subject_id": d.subject_id,
+            "metric": name,
+            "status": "running",
+            "policy_id": None,
+            "rule": "",
+            "target": "",
+            "calendar": CALENDAR_TIME,
+            "meter": CALENDAR_TIME,
+            "starts": "step",
+            "warn_fraction": 1.0,
+            "total_seconds": max(int((d.due_at - now).total_seconds()), 0),
+            "paused_seconds": 0,
+            "started_at": now,
+            "due_at": d.due_at,
+            "warn_at": d.warn_at if d.warn_at is not None and d.warn_at < d.due_at else d.due_at,
+            "paused_at": None,
+            "warned_at": None,
+            "breached_at": None,
+            "met_at": None,
+            "cancelled_at": None,
+        }
+        for d in deadlines
+    ]
+    ids = list(session.execute(INSERT_CLOCKS, rows).scalars().all())
+    session.execute(
+        insert(cast(Table, ClockEvent.__table__)),
+        [
+            {
+                "clock_id": i,
+                "at": now,
+                "kind": "started",
+                "cause": cause,
+                "due_at": row["due_at"],
+                "data": {},
+            }
+            for i, row in zip(ids, rows, strict=True)
+        ],
+    )
+    outbox.add_new(
+        session,
+        [
+            timer
+            for i, row in zip(ids, rows, strict=True)
+            for timer in timers(
+                i, row["due_at"], row["warn_at"] if row["warn_at"] < row["due_at"] else None
+            )
+        ],
+    )
+    return ids
+
+
+def _warning(row: dict[str, Any]) -> datetime | None:
+    warn_at: datetime = row["warn_at"]
+    return warn_at if warn_at < row["due_at"] else None
 
 
 def apply_effects(

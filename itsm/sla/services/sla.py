@@ -304,7 +304,7 @@ def _start(
     return clock_row
 
 
-def _timers(clock_id: int, due_at: datetime, warn_at: datetime | None) -> list[outbox.Message]:
+def timers(clock_id: int, due_at: datetime, warn_at: datetime | None) -> list[outbox.Message]:
     """Timers at a running clock's due instant and, unless it warned already, its warning.
 
     A key names the instant, so a clock whose due time moved gets a new timer; the old one
@@ -333,7 +333,7 @@ def schedule_timers(session: Session, clocks: Iterable[Clock]) -> None:
         if c.status != "running":
             continue
         warns = c.warned_at is None and c.warn_at < c.due_at  # a deadline has no warning
-        for timer in _timers(c.id, c.due_at, c.warn_at if warns else None):
+        for timer in timers(c.id, c.due_at, c.warn_at if warns else None):
             outbox.add(session, timer.key, timer.kind, timer.payload, timer.run_at)
 
 
@@ -341,7 +341,7 @@ def _policy_row(session: Session, ticket: Ticket) -> SlaPolicy | None:
     return session.get(SlaPolicy, ticket.sla_policy_id) if ticket.sla_policy_id else None
 
 
-_INSERT_CLOCKS = insert(cast(Table, Clock.__table__)).returning(
+INSERT_CLOCKS = insert(cast(Table, Clock.__table__)).returning(
     Clock.id, sort_by_parameter_order=True
 )
 
@@ -371,7 +371,7 @@ def open_clocks(session: Session, ticket: Ticket, now: datetime) -> None:
         causes.append(f"ticket opened; rule {rule.name}: {metric} within {target.duration}")
     if not clocks:
         return
-    ids = session.execute(_INSERT_CLOCKS, clocks).scalars().all()
+    ids = session.execute(INSERT_CLOCKS, clocks).scalars().all()
     started = {"started_at": ticket.reported_at.isoformat()}
     session.execute(
         insert(cast(Table, ClockEvent.__table__)),
@@ -392,7 +392,7 @@ def open_clocks(session: Session, ticket: Ticket, now: datetime) -> None:
         [
             timer
             for clock_id, values in zip(ids, clocks, strict=True)
-            for timer in _timers(clock_id, values["due_at"], values["warn_at"])
+            for timer in timers(clock_id, values["due_at"], values["warn_at"])
         ],
     )
 
