@@ -22,6 +22,7 @@ from itsm.accounts.models import User
 from itsm.db import Base
 from itsm.directory.models import Contract, Institution
 from itsm.models.events import EventRecord
+from itsm.models.terms import PublishedTerms
 from itsm.models.types import Name
 from itsm.tickets.models import Ticket
 from workflows import inspection as inspection_workflow
@@ -32,22 +33,11 @@ INSPECTION = "inspection"
 _STATE_LIST = ", ".join(f"'{s}'" for s in inspection_workflow.STATES)
 
 
-class InspectionPlan(Base):
+class InspectionPlan(PublishedTerms, Base):
     """One published version of a contract's inspection plan; occurrences keep the version
     they were generated under."""
 
     __tablename__ = "inspection_plan"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id"))
-    version: Mapped[int] = mapped_column(Integer)
-    document: Mapped[dict[str, Any]] = mapped_column(JSON)
-    published_at: Mapped[datetime]
-    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-
-    contract: Mapped[Contract] = relationship(lazy="joined", innerjoin=True)
-
-    __table_args__ = (UniqueConstraint("contract_id", "version"),)
 
 
 class InspectionSerial(Base):

@@ -19,26 +19,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from itsm.db import Base
-from itsm.directory.models import Contract
+from itsm.models.terms import PublishedTerms
 
 CLOCK_STATUSES = ("running", "paused", "met", "breached", "cancelled")
 
 
-class SlaPolicy(Base):
+class SlaPolicy(PublishedTerms, Base):
     """One published version of a contract's policy; tickets keep the version they opened under."""
 
     __tablename__ = "sla_policy"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id"))
-    version: Mapped[int] = mapped_column(Integer)
-    document: Mapped[dict[str, Any]] = mapped_column(JSON)
-    published_at: Mapped[datetime]
-    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-
-    contract: Mapped[Contract] = relationship(lazy="joined", innerjoin=True)
-
-    __table_args__ = (UniqueConstraint("contract_id", "version"),)
 
 
 class CalendarYear(Base):

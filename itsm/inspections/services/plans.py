@@ -10,15 +10,14 @@ import json
 import threading
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from itsm import caches, clock
+from itsm import caches
 from itsm.accounts.services.access import Actor
 from itsm.directory.models import Contract
 from itsm.errors import InvalidInput, PreconditionFailed
 from itsm.inspections.models import InspectionPlan
+from itsm.models import terms
 from sla_rules.contracts import shipped_terms
 from sla_rules.inspections import InvalidPlan, Plan, parse_plan
 
@@ -56,13 +55,13 @@ def etag(row: InspectionPlan) -> str:
 def current_plan(session: Session, contract: Contract) -> InspectionPlan | None:
     """The contract's newest plan version; the shipped one is published as version 1, and a
     contract whose terms have no inspection clause has none."""
-    row = session.scalar(
-        select(InspectionPlan)
-        .where(InspectionPlan.contract_id == contract.id)
-        .order_by(InspectionPlan.version.desc())
-        .limit(1)
-    )
-    return row or _publish_shipped(session, contract)
+    row = terms.newest(session, InspectionPlan, contract.id)
+    if row is not None:
+        return row
+    document = _shipped(contract.code)
+    if document is None:
+        return None
+    return terms.publish_first(session, InspectionPlan, contract.id, copy.deepcopy(document))
 
 
 @functools.cache
@@ -71,44 +70,6 @@ def _shipped(contract_code: str) -> dict[str, Any] | None:
         return shipped_terms(contract_code, "inspections")
     except KeyError:
         return None
-
-
-def has_shipped_plan(contract_code: str) -> bool:
-    return _shipped(contract_code) is not None
-
-
-def _publish_shipped(session: Session, contract: Contract) -> InspectionPlan | None:
-    document = _shipped(contract.code)
-    if document is None:
-        return None
-    try:
-        with session.begin_nested():  # another request may publish version 1 first
-            return _publish(session, contract, copy.deepcopy(document), None, 1)
-    except IntegrityError:
-        return session.scalar(
-            select(InspectionPlan).where(
-                InspectionPlan.contract_id == contract.id, InspectionPlan.version == 1
-            )
-        )
-
-
-def _publish(
-    session: Session,
-    contract: Contract,
-    document: dict[str, Any],
-    actor: Actor | None,
-    version: int,
-) -> InspectionPlan:
-    row = InspectionPlan(
-        contract_id=contract.id,
-        version=version,
-        document=document,
-        published_at=clock.now(),
-        published_by_id=actor.user_id if actor else None,
-    )
-    session.add(row)
-    session.flush()
-    return row
 
 
 def publish(
@@ -137,4 +98,4 @@ def publish(
             current_etag=etag(current_row) if current_row else None,
         )
     stored = {key: value for key, value in document.items() if key != "contract"}
-    return _publish(session, contract, stored, actor, current + 1)
+    return terms.publish(session, InspectionPlan, contract.id, stored, actor.user_id, current + 1)

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
+import notifications
 from itsm import outbox
 from itsm.accounts.models import User
 from itsm.db import column_values
@@ -31,19 +32,8 @@ from itsm.sla.models import TICKET, Clock
 from itsm.sla.services import calendars
 from itsm.tickets.models import Ticket
 
-EVENTS = (
-    "ticket_opened",
-    "ticket_assigned",
-    "ticket_dispatched",
-    "p1_opened",
-    "sla_warning",
-    "sla_breach",
-    "ticket_resolved",
-    "inspection_assigned",
-    "inspection_due_soon",
-    "inspection_missed",
-    "inspection_returned",
-)
+EVENTS = notifications.EVENTS
+"""The event catalogue, in one place: the texts' package (notifications/rendering.py)."""
 AUDIENCES = ("reporter", "assignee", "on_duty", "supervisor", "project_manager", "group")
 DUTIES = ("on_duty", "supervisor", "project_manager")
 

@@ -13,13 +13,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from itsm import caches, clock, outbox
+from itsm import caches, outbox
 from itsm.accounts.services.access import Actor, contract_visible, ticket_scope
 from itsm.directory.models import Contract
 from itsm.errors import InvalidInput, NotFound
+from itsm.models import terms
 from itsm.sla.models import TICKET, Clock, ClockEvent, SlaPolicy
 from itsm.sla.services import calendars
 from itsm.tickets.models import Ticket
@@ -71,13 +71,9 @@ def parse_policy(row: SlaPolicy) -> Policy:
 
 def current_policy(session: Session, contract: Contract) -> SlaPolicy | None:
     """The contract's newest policy version; the shipped one is published as version 1."""
-    row = session.scalar(
-        select(SlaPolicy)
-        .where(SlaPolicy.contract_id == contract.id)
-        .order_by(SlaPolicy.version.desc())
-        .limit(1)
+    return terms.newest(session, SlaPolicy, contract.id) or publish_shipped_policy(
+        session, contract
     )
-    return row or publish_shipped_policy(session, contract)
 
 
 def publish_shipped_policy(session: Session, contract: Contract) -> SlaPolicy | None:
@@ -85,13 +81,7 @@ def publish_shipped_policy(session: Session, contract: Contract) -> SlaPolicy | 
     document = _shipped(contract.code)
     if document is None:
         return None
-    try:
-        with session.begin_nested():  # another request may publish version 1 first
-            return _publish(session, contract, copy.deepcopy(document), None, version=1)
-    except IntegrityError:
-        return session.scalar(
-            select(SlaPolicy).where(SlaPolicy.contract_id == contract.id, SlaPolicy.version == 1)
-        )
+    return terms.publish_first(session, SlaPolicy, contract.id, copy.deepcopy(document))
 
 
 @functools.cache
@@ -100,25 +90,6 @@ def _shipped(contract_code: str) -> dict[str, Any] | None:
         return shipped_policy(contract_code)
     except KeyError:
         return None
-
-
-def _publish(
-    session: Session,
-    contract: Contract,
-    document: dict[str, Any],
-    actor: Actor | None,
-    version: int,
-) -> SlaPolicy:
-    row = SlaPolicy(
-        contract_id=contract.id,
-        version=version,
-        document=document,
-        published_at=clock.now(),
-        published_by_id=actor.user_id if actor else None,
-    )
-    session.add(row)
-    session.flush()
-    return row
 
 
 def publish_policy(
@@ -138,7 +109,9 @@ def publish_policy(
     current = session.scalar(
         select(func.max(SlaPolicy.version)).where(SlaPolicy.contract_id == contract.id)
     )
-    return _publish(session, contract, policy.to_dict(), actor, (current or 0) + 1)
+    return terms.publish(
+        session, SlaPolicy, contract.id, policy.to_dict(), actor.user_id, (current or 0) + 1
+    )
 
 
 def clocks_never_started(policy: Policy) -> list[str]:
