@@ -207,7 +207,7 @@ class InspectionTickets(MethodView):
         return link
 
 
-@blp.route(f"/inspections/{_ID}/photos")
+@blp.route(f"/inspections/{_ID}/attachments")
 class InspectionPhotos(MethodView):
     @blp.response(200, s.PhotoSchema(many=True))
     def get(self, inspection_id: int) -> Any:
@@ -241,7 +241,7 @@ class InspectionPhotos(MethodView):
         return photo
 
 
-@blp.route(f"/inspections/{_ID}/photos/<int(max=2147483647):photo_id>")
+@blp.route(f"/inspections/{_ID}/attachments/<int(max=2147483647):photo_id>")
 class InspectionPhotoContent(MethodView):
     @blp.response(200, content_type="application/octet-stream")
     def get(self, inspection_id: int, photo_id: int) -> Any:

@@ -95,7 +95,7 @@ class Steering:
         assert inspection.status_code == 201, inspection.get_json()
         self.inspection_id = inspection.get_json()["id"]
         photo = client.post(
-            f"/api/v1/inspections/{self.inspection_id}/photos",
+            f"/api/v1/inspections/{self.inspection_id}/attachments",
             data={"file": (io.BytesIO(b"\x89PNG\r\n\x1a\n" + bytes(32)), "room.png")},
             headers=world.headers("agent"),
             content_type="multipart/form-data",

@@ -152,7 +152,7 @@ def test_an_on_site_inspection_from_assignment_to_acceptance(
     refused = step(client, world, inspection_id, "engineer", "submit")
     assert refused.status_code == 409 and "checklist" in refused.get_json()["message"]
     photo = client.post(
-        f"/api/v1/inspections/{inspection_id}/photos",
+        f"/api/v1/inspections/{inspection_id}/attachments",
         data={"file": (io.BytesIO(PNG), "机房.png"), "item_key": "photo"},
         headers=world.headers("engineer"),
         content_type="multipart/form-data",
