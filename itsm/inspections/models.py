@@ -22,6 +22,7 @@ from itsm.accounts.models import User
 from itsm.db import Base
 from itsm.directory.models import Contract, Institution
 from itsm.models.events import EventRecord
+from itsm.models.files import UploadedFile
 from itsm.models.terms import PublishedTerms
 from itsm.models.types import Name
 from itsm.tickets.models import Ticket
@@ -132,20 +133,10 @@ class InspectionTicket(Base):
     __table_args__ = (UniqueConstraint("inspection_id", "item_key"),)
 
 
-class InspectionPhoto(Base):
+class InspectionPhoto(UploadedFile, Base):
     """A photo (or other file) attached to an inspection, to one checklist item or to none."""
 
     __tablename__ = "inspection_photo"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspection.id"), index=True)
     item_key: Mapped[str | None] = mapped_column(String(64))
-    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
-    filename: Mapped[str] = mapped_column(String(200))
-    content_type: Mapped[str] = mapped_column(String(100))
-    size: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    storage_key: Mapped[str] = mapped_column(String(200), unique=True)
-    created_at: Mapped[datetime]
-
-    uploaded_by: Mapped[User] = relationship(lazy="joined", innerjoin=True)

@@ -19,6 +19,7 @@ from itsm.accounts.models import User
 from itsm.db import Base
 from itsm.directory.models import ConfigurationItem, Contract, Institution
 from itsm.models.events import EventRecord
+from itsm.models.files import UploadedFile
 from itsm.models.types import (
     BugClass,
     Category,
@@ -132,17 +133,7 @@ class Comment(Base):
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
 
-class Attachment(Base):
+class Attachment(UploadedFile, Base):
     __tablename__ = "ticket_attachment"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
-    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
-    filename: Mapped[str] = mapped_column(String(200))
-    content_type: Mapped[str] = mapped_column(String(100))
-    size: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    storage_key: Mapped[str] = mapped_column(String(200), unique=True)
-    created_at: Mapped[datetime]
-
-    uploaded_by: Mapped[User] = relationship(lazy="joined", innerjoin=True)

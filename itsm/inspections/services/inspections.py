@@ -581,22 +581,15 @@ def add_photo(
     _editable_by(inspection, actor)
     if item_key is not None and item_key not in {i.key for i in checklist_items(inspection)}:
         raise InvalidInput(f"{item_key!r} is not an item of this checklist")
-    safe_name = ticket_files.safe_filename(filename)
-    content_type = ticket_files.sniff_content_type(safe_name, content[:512])
-    stored = ticket_files.write_file(
-        content, storage_root / "inspections" / str(inspection.id), max_bytes, safe_name
-    )
+    folder = f"inspections/{inspection.id}"
+    columns, path = ticket_files.store_upload(filename, content, storage_root, folder, max_bytes)
     now = clock.now()
     photo = InspectionPhoto(
         inspection_id=inspection.id,
         item_key=item_key,
         uploaded_by_id=actor.user_id,
-        filename=safe_name,
-        content_type=content_type,
-        size=stored.size,
-        sha256=stored.sha256,
-        storage_key=str(stored.path.relative_to(storage_root)),
         created_at=now,
+        **columns,
     )
     session.add(photo)
     inspection.updated_at = now
@@ -607,9 +600,9 @@ def add_photo(
         actor,
         "photo",
         now,
-        data={"photo_id": photo.id, "item": item_key, "filename": safe_name},
+        data={"photo_id": photo.id, "item": item_key, "filename": photo.filename},
     )
-    return photo, stored.path
+    return photo, path
 
 
 def list_photos(session: Session, actor: Actor, inspection_id: int) -> list[InspectionPhoto]:

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -116,6 +117,25 @@ def safe_filename(filename: str) -> str:
     return safe_name
 
 
+def store_upload(
+    filename: str, content: bytes, storage_root: Path, folder: str, max_bytes: int
+) -> tuple[dict[str, Any], Path]:
+    """Check an upload (name, type by content, size) and write it under `storage_root/folder`:
+    the columns of its `UploadedFile` row, and the file written (the caller removes it if its
+    transaction fails)."""
+    safe_name = safe_filename(filename)
+    content_type = sniff_content_type(safe_name, content[:512])
+    stored = write_file(content, storage_root / folder, max_bytes, safe_name)
+    columns = {
+        "filename": safe_name,
+        "content_type": content_type,
+        "size": stored.size,
+        "sha256": stored.sha256,
+        "storage_key": str(stored.path.relative_to(storage_root)),
+    }
+    return columns, stored.path
+
+
 @dataclass(frozen=True)
 class StoredFile:
     path: Path
@@ -150,19 +170,10 @@ def add_attachment(
 ) -> tuple[Attachment, Path]:
     """Check, store and record an upload; returns the row and the file written."""
     ticket = get_ticket(session, actor, ticket_id)
-    safe_name = safe_filename(filename)
-    content_type = sniff_content_type(safe_name, content[:512])
-    stored = write_file(content, storage_root / str(ticket.id), max_bytes, safe_name)
+    columns, path = store_upload(filename, content, storage_root, str(ticket.id), max_bytes)
     now = clock.now()
     attachment = Attachment(
-        ticket_id=ticket.id,
-        uploaded_by_id=actor.user_id,
-        filename=safe_name,
-        content_type=content_type,
-        size=stored.size,
-        sha256=stored.sha256,
-        storage_key=str(stored.path.relative_to(storage_root)),
-        created_at=now,
+        ticket_id=ticket.id, uploaded_by_id=actor.user_id, created_at=now, **columns
     )
     _add_to_ticket(session, ticket, actor, attachment, now)
     record_event(
@@ -171,9 +182,9 @@ def add_attachment(
         actor,
         "attachment",
         at=now,
-        data={"attachment_id": attachment.id, "filename": safe_name},
+        data={"attachment_id": attachment.id, "filename": attachment.filename},
     )
-    return attachment, stored.path
+    return attachment, path
 
 
 def list_attachments(session: Session, actor: Actor, ticket_id: int) -> list[Attachment]:
