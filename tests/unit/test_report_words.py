@@ -8,7 +8,7 @@ import pytest
 from flask_babel import force_locale
 
 from itsm.app import create_app
-from itsm.inspections.reports import data
+from itsm.inspections.reports import words
 from itsm.web import labels
 from sla_rules.contracts import shipped_template
 from sla_rules.inspections import CheckResult, ObligationKind
@@ -16,17 +16,17 @@ from workflows import inspection, ticket
 
 
 def test_the_reports_words_are_the_pages_chinese_words() -> None:
-    assert set(data.STATES) == set(inspection.STATES)
-    assert set(data.KINDS) == {kind.value for kind in ObligationKind}
-    assert set(data.CHECK_RESULTS) == {result.value for result in CheckResult}
-    assert set(data.TICKET_STATES) == set(ticket.STATES)
+    assert set(words.STATES) == set(inspection.STATES)
+    assert set(words.KINDS) == {kind.value for kind in ObligationKind}
+    assert set(words.CHECK_RESULTS) == {result.value for result in CheckResult}
+    assert set(words.TICKET_STATES) == set(ticket.STATES)
     app = create_app(database_url="sqlite://")
     with app.test_request_context(), force_locale("zh_CN"):
         for ours, pages in (
-            (data.STATES, labels.INSPECTION_STATES),
-            (data.KINDS, labels.OBLIGATION_KINDS),
-            (data.CHECK_RESULTS, labels.CHECK_RESULTS),
-            (data.TICKET_STATES, labels.STATES),
+            (words.STATES, labels.INSPECTION_STATES),
+            (words.KINDS, labels.OBLIGATION_KINDS),
+            (words.CHECK_RESULTS, labels.CHECK_RESULTS),
+            (words.TICKET_STATES, labels.STATES),
         ):
             assert {key: str(pages[key]) for key in ours} == ours
 

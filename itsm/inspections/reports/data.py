@@ -1,16 +1,13 @@
 """What an inspection report says, read with queries of its own and handed to the layouts as
-plain values in Chinese: nothing here writes (not even the first version of a shipped plan,
-which `plans.current_plan` would publish), so a report may read from a replica.
-
-A report runs in a job with no request and no locale: its words are this module's own, the
-same as the pages' Chinese catalogue (a test keeps them so)."""
+plain values in Chinese (`contents`, in `words`): nothing here writes (not even the first
+version of a shipped plan, which `plans.current_plan` would publish), so a report may read
+from a replica."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,209 +25,35 @@ from itsm.inspections.models import (
     InspectionPlan,
     InspectionTicket,
 )
+from itsm.inspections.reports.contents import (
+    Finding,
+    Heading,
+    HistoryLine,
+    InspectionReport,
+    Item,
+    KindLine,
+    LinkedTicket,
+    QuarterReport,
+    Sheet,
+)
+from itsm.inspections.reports.words import (
+    CHECK_RESULTS,
+    FAULT,
+    KINDS,
+    MODES,
+    NORMAL,
+    STATES,
+    SYSTEM,
+    TICKET_STATES,
+    UNANSWERED,
+)
 from itsm.inspections.services import inspections, plans
 from itsm.sla.services import calendars
 from sla_rules.contracts import shipped_terms
 from sla_rules.inspections import ChecklistItem, ItemType, Plan, evaluate, occurrences, parse_plan
 from workflows import inspection as wf
 
-STATES = {
-    wf.PLANNED: "待执行",
-    wf.ASSIGNED: "已指派",
-    wf.IN_PROGRESS: "执行中",
-    wf.SUBMITTED: "已提交",
-    wf.ACCEPTED: "已验收",
-    wf.CANCELLED: "已取消",
-    wf.MISSED: "已错过",
-}
-KINDS = {
-    "system": "系统巡检",
-    "device": "设备巡检",
-    "quarterly": "季度巡检",
-    "pre_holiday": "节前巡检",
-    "half_year_on_site": "半年现场巡检",
-    "db_server": "数据库服务器巡检",
-    "patch_upgrade": "补丁升级",
-    "backup_review": "备份策略评审",
-    "ad_hoc": "临时巡检",
-}
-MODES = {"remote": "远程", "on_site": "现场", "either": "远程或现场"}
-CHECK_RESULTS = {"ok": "正常", "fault": "故障", "not_applicable": "不适用"}
-TICKET_STATES = {
-    "new": "新建",
-    "acknowledged": "已受理",
-    "in_progress": "远程处理中",
-    "dispatched": "已派工",
-    "en_route": "在途",
-    "on_site": "已到场",
-    "restored": "临时恢复",
-    "waiting_customer": "等待客户",
-    "resolved": "已解决",
-    "closed": "已关闭",
-    "cancelled": "已取消",
-}
-FAULT, NORMAL, UNANSWERED = "异常", "正常", "未填写"
-SYSTEM = "系统"
 _QUARTER = re.compile(r"(\d{4})-Q([1-4])")
-
-
-# --- what a report holds ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Item:
-    """One checklist item as answered: its answer, its standard and the verdict."""
-
-    number: int
-    key: str
-    label: str
-    type: str
-    """check, number, text or photo."""
-    answer: str
-    value: float | None
-    """The measurement of a number item, as a number (the workbook's cell)."""
-    unit: str
-    standard: str
-    """The bounds a number must keep ("≤ 80%"), empty for other items."""
-    verdict: str
-    """正常, 异常, 不适用, 已上传, 未填写 (a required item); empty for a text item."""
-    fault: bool
-    photos: int
-    tickets: str
-    """The numbers of the tickets opened for this item."""
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A line of "findings and advice": a fault found (with what was done about it) or what
-    the engineer wrote in a text item."""
-
-    item: str
-    text: str
-    action: str
-
-
-@dataclass(frozen=True)
-class LinkedTicket:
-    number: str
-    title: str
-    item: str
-    state: str
-    priority: str
-    reported_at: str
-    resolved_at: str
-
-
-@dataclass(frozen=True)
-class HistoryLine:
-    at: str
-    who: str
-    what: str
-    note: str
-
-
-@dataclass(frozen=True)
-class Sheet:
-    """One inspection: what, where, who and when, its items, findings, tickets, history."""
-
-    id: int
-    number: str
-    title: str
-    kind: str
-    kind_label: str
-    mode: str
-    state: str
-    state_label: str
-    clause: str
-    site: str
-    day: str
-    window: str
-    due_at: str
-    assignee: str
-    started_at: str
-    submitted_at: str
-    submitted_by: str
-    accepted_at: str
-    accepted_by: str
-    closed_at: str
-    """When it was missed or cancelled, if it was."""
-    position: str
-    done: bool
-    answered: bool
-    """Whether any item was answered (a missed one usually has none)."""
-    items: tuple[Item, ...]
-    findings: tuple[Finding, ...]
-    tickets: tuple[LinkedTicket, ...]
-    history: tuple[HistoryLine, ...]
-
-    @property
-    def faults(self) -> tuple[Item, ...]:
-        return tuple(item for item in self.items if item.fault)
-
-    @property
-    def checks(self) -> tuple[Item, ...]:
-        """The items but the text ones, whose words are among the findings."""
-        return tuple(item for item in self.items if item.type != ItemType.TEXT)
-
-
-@dataclass(frozen=True)
-class Heading:
-    title: str
-    contract_code: str
-    contract_name: str
-    customer: str
-    generated_at: str
-    requested_by: str
-
-
-@dataclass(frozen=True)
-class InspectionReport:
-    heading: Heading
-    sheet: Sheet
-
-    @property
-    def filename(self) -> str:
-        return f"{self.sheet.number} {self.sheet.kind_label}报告"
-
-
-@dataclass(frozen=True)
-class KindLine:
-    """One kind of inspection in the quarter: what the plan sets, what was done or missed."""
-
-    kind: str
-    label: str
-    clause: str
-    required: int | None
-    """A year's count the contract demands (None for kinds outside the plan)."""
-    planned: int
-    done: int
-    missed: int
-    cancelled: int
-    open: int
-
-
-@dataclass(frozen=True)
-class QuarterReport:
-    heading: Heading
-    quarter: str
-    period: str
-    """"2026年第1季度"."""
-    first: str
-    last: str
-    site: str
-    kinds: tuple[KindLine, ...]
-    total: KindLine
-    sheets: tuple[Sheet, ...]
-    engineers: str
-    """Who did this quarter's inspections, by name."""
-
-    @property
-    def filename(self) -> str:
-        return f"{self.heading.contract_code} {self.period}巡检报告"
-
-    @property
-    def findings(self) -> tuple[tuple[Sheet, Finding], ...]:
-        return tuple((sheet, finding) for sheet in self.sheets for finding in sheet.findings)
 
 
 # --- quarters -----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 import jinja2
 
 import templates
-from itsm.inspections.reports.data import InspectionReport, QuarterReport
+from itsm.inspections.reports.contents import InspectionReport, QuarterReport
 from sla_rules.contracts import shipped_template
 
 TEMPLATE_FOLDER = Path(templates.__file__).parent

@@ -15,7 +15,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from itsm.inspections.reports.data import (
+from itsm.inspections.reports.contents import (
     Heading,
     InspectionReport,
     QuarterReport,

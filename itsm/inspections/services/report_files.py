@@ -18,6 +18,7 @@ from itsm.directory.models import Contract
 from itsm.errors import Conflict, Forbidden, NotFound
 from itsm.inspections.models import ReportFile
 from itsm.inspections.reports import data
+from itsm.inspections.reports.contents import InspectionReport, QuarterReport
 from itsm.inspections.services import inspections
 
 INSPECTION = "inspection"
@@ -125,7 +126,7 @@ def file_of(
 
 def report_data(
     session: Session, row: ReportFile, now: datetime
-) -> data.InspectionReport | data.QuarterReport:
+) -> InspectionReport | QuarterReport:
     """What the report says, read now (never writing)."""
     requested_by = row.requested_by.display_name
     if row.kind == INSPECTION:
