@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint clean chromium catalog bench-smoke
+.PHONY: demo test lint clean chromium fonts catalog bench-smoke
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ demo: $(VENV)/.installed
 
 ## make test: install the test dependencies (and Debian's chromium for the browser tests), check
 ## the code (lint), run all the tests
-test: lint chromium
+test: lint chromium fonts
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 # The browser tests drive Debian's chromium through Playwright (no browser download).
@@ -39,6 +39,21 @@ chromium:
 	    echo "/usr/bin/chromium is missing and this is not root: run" \
 	      "'sudo apt-get install --no-install-recommends chromium fonts-noto-cjk';" \
 	      "the browser tests are skipped until then"; \
+	  fi; \
+	fi
+
+# Reports print Chinese with Debian's Noto CJK fonts (WeasyPrint finds them through fontconfig).
+NOTO_CJK := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+fonts:
+	@if [ ! -f $(NOTO_CJK) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's fonts-noto-cjk for the reports"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends fonts-noto-cjk >/dev/null; \
+	  else \
+	    echo "$(NOTO_CJK) is missing and this is not root: run" \
+	      "'sudo apt-get install --no-install-recommends fonts-noto-cjk';" \
+	      "reports' PDF tests fail until then"; \
 	  fi; \
 	fi
 

@@ -244,7 +244,7 @@ def sla_sweep() -> None:
 
 
 @main.command()
-@click.option("--queues", default="sla,notifications,default", show_default=True)
+@click.option("--queues", default="sla,notifications,default,reports", show_default=True)
 @click.option("--burst", is_flag=True, help="Run the jobs there are, then stop.")
 def worker(queues: str, burst: bool) -> None:
     """An RQ worker with its scheduler (for jobs due at an instant: SLA timers, retries).

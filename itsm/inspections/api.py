@@ -11,15 +11,18 @@ from flask.views import MethodView
 
 from itsm import clock
 from itsm.accounts.services.access import Actor
-from itsm.api.base import Blueprint, current_actor, db_session, required_if_match
+from itsm.api.base import API_PREFIX, Blueprint, current_actor, db_session, required_if_match
 from itsm.directory.services.directory import get_contract
 from itsm.errors import Forbidden, NotFound, PreconditionFailed
 from itsm.inspections import schemas as s
-from itsm.inspections.models import Inspection
-from itsm.inspections.services import inspections, plans, transitions
+from itsm.inspections.models import Inspection, ReportFile
+from itsm.inspections.services import inspections, plans, report_files, transitions
 from itsm.models.types import Role
 
 blp = Blueprint("inspections", __name__, description="Inspections, plans and obligations")
+reports_blp = Blueprint(
+    "reports", __name__, description="Reports asked for: their status, then their file"
+)
 _ID = "<int(max=2147483647):inspection_id>"
 _ETAG = re.compile(r'(?:W/)?"(\d+)-(\d+)"')
 _PLAN_ETAG = re.compile(r'(?:W/)?"plan-(\d+)-(\d+)"')
@@ -311,3 +314,86 @@ class ContractObligations(MethodView):
             "plan_version": row.version if row else None,
             "obligations": lines,
         }
+
+
+# --- reports ------------------------------------------------------------------------------
+
+RETRY_AFTER = "2"
+"""Seconds a client waits before it asks again about a pending report."""
+
+
+def present_report(row: ReportFile) -> dict[str, Any]:
+    done = row.status == report_files.DONE
+    return {
+        **{c: getattr(row, c) for c in _REPORT_COLUMNS},
+        "requested_by": row.requested_by,
+        "file": f"{API_PREFIX}/reports/{row.id}/file" if done else None,
+    }
+
+
+_REPORT_COLUMNS = (
+    "id kind subject format params status error filename created_at finished_at".split()
+)
+
+
+def _accepted(row: ReportFile) -> tuple[dict[str, Any], dict[str, str]]:
+    headers = {"Location": f"{API_PREFIX}/reports/{row.id}", "Retry-After": RETRY_AFTER}
+    return present_report(row), headers
+
+
+@blp.route(f"/inspections/{_ID}/report")
+class InspectionReport(MethodView):
+    @blp.arguments(s.ReportArgs(), location="query")
+    @blp.response(202, s.ReportSchema)
+    def get(self, args: dict[str, Any], inspection_id: int) -> Any:
+        """Ask for the inspection's report (items, findings and advice, tickets, history) as
+        PDF or XLSX: a job renders it; poll the report at `Location` until it is done."""
+        session = db_session()
+        row = report_files.request_inspection_report(
+            session, current_actor(), inspection_id, args["format"]
+        )
+        session.commit()
+        return _accepted(row)
+
+
+@blp.route("/contracts/<string(maxlength=32):code>/inspection-report")
+class ContractInspectionReport(MethodView):
+    @blp.arguments(s.QuarterReportArgs(), location="query")
+    @blp.response(202, s.ReportSchema)
+    def get(self, args: dict[str, Any], code: str) -> Any:
+        """Ask for the contract's quarterly inspection report (staff), in the contract's own
+        layout if it has one (C3: the hospital's form): a job renders it; poll `Location`."""
+        session, actor = db_session(), current_actor()
+        contract = get_contract(session, actor, code)
+        row = report_files.request_quarter_report(
+            session, actor, contract, args["quarter"], args["format"]
+        )
+        session.commit()
+        return _accepted(row)
+
+
+@reports_blp.route("/reports/<int(max=2147483647):report_id>")
+class ReportById(MethodView):
+    @reports_blp.response(200, s.ReportSchema)
+    def get(self, report_id: int) -> Any:
+        """A report asked for: pending (with `Retry-After`), done (with its `file`) or failed
+        (with the `error`)."""
+        row = report_files.get(db_session(), current_actor(), report_id)
+        headers = {"Retry-After": RETRY_AFTER} if row.status == report_files.PENDING else {}
+        return present_report(row), headers
+
+
+@reports_blp.route("/reports/<int(max=2147483647):report_id>/file")
+class ReportContent(MethodView):
+    @reports_blp.response(200, content_type="application/octet-stream")
+    def get(self, report_id: int) -> Any:
+        """The rendered file (PDF or XLSX); 409 while the report is pending or after it
+        failed."""
+        folder = current_app.config["ITSM_SETTINGS"].instance_path / "reports"
+        row, path = report_files.file_of(db_session(), current_actor(), report_id, folder)
+        return send_file(
+            path,
+            mimetype=report_files.MEDIA_TYPES[row.format],
+            as_attachment=True,
+            download_name=row.filename or path.name,
+        )

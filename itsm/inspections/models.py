@@ -140,3 +140,43 @@ class InspectionPhoto(UploadedFile, Base):
 
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspection.id"), index=True)
     item_key: Mapped[str | None] = mapped_column(String(64))
+
+
+REPORT_KINDS = ("inspection", "inspection_quarter")
+"""An occurrence's report (subject: the inspection's id) and a contract's quarterly report
+(subject: the contract's code, `params["quarter"]`)."""
+REPORT_FORMATS = ("pdf", "xlsx")
+REPORT_STATUSES = ("pending", "done", "failed")
+
+
+class ReportFile(Base):
+    """A report asked for: rendered by a job into a file under the instance folder's
+    `reports/`, fetched once it is done."""
+
+    __tablename__ = "report_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(8))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    path: Mapped[str | None] = mapped_column(String(300))
+    """Relative to the reports folder, once done."""
+    filename: Mapped[str | None] = mapped_column(String(200))
+    """The name the file is downloaded under (Chinese, with the report's number or quarter)."""
+    error: Mapped[str | None] = mapped_column(String(2000))
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+    requested_by: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({', '.join(repr(k) for k in REPORT_KINDS)})", name="kind"),
+        CheckConstraint(f"format IN ({', '.join(repr(f) for f in REPORT_FORMATS)})", name="format"),
+        CheckConstraint(
+            f"status IN ({', '.join(repr(s) for s in REPORT_STATUSES)})", name="status"
+        ),
+        Index("ix_report_file_kind_subject", "kind", "subject"),
+    )

@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from itsm.api.fields import Enum, Id, Instant, Text
 from itsm.api.schemas import PageArgs, PageSchema, Ref, UserRef
+from itsm.inspections.models import REPORT_FORMATS
 from itsm.tickets.schemas import PositionSchema
 from sla_rules.inspections import Mode, ObligationKind
 from workflows import inspection as inspection_workflow
@@ -194,3 +195,36 @@ class LedgerSchema(Schema):
     year = fields.Integer()
     plan_version = fields.Integer(allow_none=True)
     obligations = fields.List(fields.Nested(LedgerLineSchema))
+
+
+class ReportArgs(Schema):
+    format = Enum(
+        REPORT_FORMATS,
+        load_default="pdf",
+        metadata={"description": "pdf (A4, for print and the seal) or xlsx"},
+    )
+
+
+class QuarterReportArgs(ReportArgs):
+    quarter = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^\d{4}-Q[1-4]$", error="write the quarter as 2026-Q1"),
+        metadata={"description": "The quarter, e.g. 2026-Q1: every inspection planned in it"},
+    )
+
+
+class ReportSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String(metadata={"description": "inspection or inspection_quarter"})
+    subject = fields.String(metadata={"description": "The inspection's id or the contract"})
+    format = fields.String()
+    params = fields.Dict()
+    status = fields.String(metadata={"description": "pending, done or failed"})
+    error = fields.String(allow_none=True)
+    filename = fields.String(allow_none=True)
+    file = fields.String(
+        allow_none=True, metadata={"description": "Where to fetch the file, once done"}
+    )
+    requested_by = fields.Nested(UserRef)
+    created_at = fields.AwareDateTime()
+    finished_at = fields.AwareDateTime(allow_none=True)

@@ -19,7 +19,8 @@ from rq.registry import ScheduledJobRegistry
 from itsm import areas
 from itsm.outbox import Enqueue, Message, Queued
 
-QUEUES = ("sla", "notifications", "default")
+QUEUES = ("sla", "notifications", "default", "reports")
+"""In the order a worker takes them: reports (seconds of PDF each) last."""
 JOB_TIMEOUT = 60
 RESULT_TTL = 3600
 """A done job's hash stays this long; the redispatch, which runs far more often, takes its

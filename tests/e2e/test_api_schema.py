@@ -101,11 +101,16 @@ class Steering:
             content_type="multipart/form-data",
         )
         assert photo.status_code == 201, photo.get_json()
+        report = client.get(
+            f"/api/v1/inspections/{self.inspection_id}/report", headers=world.headers("agent")
+        )
+        assert report.status_code == 202, report.get_json()
         self.path = {
             "ticket_id": st.just(self.ticket_id),
             "attachment_id": st.just(upload.get_json()["id"]),
             "inspection_id": st.just(self.inspection_id),
             "photo_id": st.just(photo.get_json()["id"]),
+            "report_id": st.just(report.get_json()["id"]),
             "institution_id": st.sampled_from([world.institution_id, world.second_institution_id]),
             "code": st.just(world.contract_code),
             "name": st.just("cn-5x8"),  # a business calendar
