@@ -7,6 +7,7 @@ AREA = Area(
     "inspections",
     models="itsm.inspections.models",
     api=("itsm.inspections.api:blp",),
+    pages=("itsm.inspections.pages:bp",),
     registers=("itsm.inspections.services.transitions",),
     periodic=(
         Periodic(
