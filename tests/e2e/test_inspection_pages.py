@@ -142,6 +142,10 @@ def test_the_ledger_counts_and_the_calendar_shows_a_day_s_inspection_and_shades_
     assert "month=2026-04" in html and "month=2026-06" in html
     april = manager.get(url.replace("2026-05", "2026-04")).get_data(as_text=True)
     assert number in _cell(april, "2026-04-29") and inspection_id
+    manager.get("/lang/en")
+    english = manager.get(url).get_data(as_text=True)
+    assert "Inspections in May 2026" in english and "<div>Mon</div>" in english
+    assert "Friday, May 1, 2026" in english and "Make-up working day" in english
 
 
 def test_a_contract_without_a_plan_says_its_terms_have_no_inspection_clause(
@@ -360,3 +364,40 @@ def test_another_contract_s_inspection_is_not_found(
     assert requester.post(f"{path}/checklist", data=answers).status_code == 403
     fault = {**body, "item_key": "cpu"}
     assert requester.post(f"{path}/tickets", data=fault).status_code == 403
+
+
+def test_a_fault_of_an_inspection_with_no_site_opens_its_ticket_where_the_engineer_says(
+    client: FlaskClient, db: Database, world: World, travel: Any
+) -> None:
+    published = client.put(  # no site: the remote inspection of a contract's systems
+        f"/api/v1/contracts/{world.contract_code}/inspection-plan",
+        json=C1_LIKE,
+        headers=world.headers("admin", **{"If-Match": "*"}),
+    )
+    assert published.status_code == 200, published.get_json()
+    travel(MONDAY)
+    generate(db, world, MONDAY, date(2026, 5, 8))
+    inspection_id = next(i for i, _n, _d, kind in _ids(db, world) if kind == "system")
+    engineer = world.users["engineer"]
+    assigned = step(client, world, inspection_id, "manager", "assign", assignee_id=engineer)
+    assert assigned.status_code == 200
+    path = f"/inspections/{inspection_id}"
+    page = _client(client, db, world, "engineer")
+    response, _ = post_form(page, path, "form-checklist", **{"answer-services": "fault"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    html = page.get(path).get_data(as_text=True)
+    assert "合同所辖系统（无固定地点）" in html
+    assert 'form="form-ticket-services" required' in html
+    assert f'<option value="{world.second_institution_id}">' in html
+    response, _ = post_form(
+        page, path, "form-ticket-services", institution_id=str(world.second_institution_id)
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    linked = client.get(
+        f"/api/v1/inspections/{inspection_id}/tickets", headers=world.headers("engineer")
+    ).get_json()
+    ticket = client.get(
+        f"/api/v1/tickets/{linked[0]['id']}", headers=world.headers("engineer")
+    ).get_json()
+    assert ticket["institution"]["id"] == world.second_institution_id
+    assert "应用服务运行状态" in ticket["title"]
