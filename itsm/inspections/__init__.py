@@ -7,7 +7,7 @@ AREA = Area(
     "inspections",
     models="itsm.inspections.models",
     api=("itsm.inspections.api:blp", "itsm.inspections.api:reports_blp"),
-    pages=("itsm.inspections.report_pages:bp",),
+    pages=("itsm.inspections.pages:bp",),
     registers=("itsm.inspections.services.transitions",),
     jobs=(JobKind("render_report", "reports", "itsm.inspections.jobs.render_report"),),
     periodic=(

@@ -96,6 +96,25 @@
     back.querySelector("a").addEventListener("click", function (e) { e.preventDefault(); history.back(); });
   });
 
+  // The checklist marks a fault as it is entered (the server decides when it is saved).
+  document.querySelectorAll("#form-checklist .check-item").forEach(function (item) {
+    function mark() {
+      var fault = false;
+      var checked = item.querySelector("input[type=radio]:checked");
+      if (checked) { fault = checked.value === "fault"; }
+      var number = item.querySelector(".number-input input");
+      if (number && number.value.trim() !== "") {
+        var v = parseFloat(number.value.trim().replace(/[，,]/, "."));
+        var min = item.dataset.min, max = item.dataset.max;
+        fault = !isNaN(v) && ((min !== undefined && v < parseFloat(min)) ||
+                              (max !== undefined && v > parseFloat(max)));
+      }
+      item.classList.toggle("fault", fault);
+    }
+    item.addEventListener("input", mark);
+    item.addEventListener("change", mark);
+  });
+
   // A pressed button is disabled until the page changes (the server does a step once anyway).
   document.querySelectorAll("form.step-form, #call-form, #form-comment, #form-assign").forEach(function (form) {
     form.addEventListener("submit", function (e) {

@@ -84,6 +84,27 @@ CHECK_RESULTS = {
     "fault": _l("Fault"),
     "not_applicable": _l("Not applicable"),
 }
+INSPECTION_EVENTS = {
+    "generated": _l("planned from the contract's plan"),
+    "created": _l("asked for outside the plan"),
+    "update": _l("changed the engineer or the planned time"),
+    "checklist": _l("saved the checklist"),
+    "photo": _l("added a photo"),
+    "ticket": _l("opened a ticket for a fault"),
+}
+LEDGER_REASONS = {
+    "not_enough_occurrences_left": _l("fewer occurrences are left this year than it still owes"),
+    "next_window_closing": _l("the next one's window closes today and it is not done"),
+}
+DAY_REASONS = {
+    "weekday": _l("Working day"),
+    "weekend": _l("Weekend"),
+    "holiday": _l("Holiday"),
+    "makeup_workday": _l("Make-up working day"),
+    "fallback_weekday": _l("Working day"),
+    "fallback_weekend": _l("Weekend"),
+    "always_open": _l("Working day"),
+}
 METRICS = {
     "response": _l("Response"),
     "arrival": _l("Arrival on site"),
@@ -226,6 +247,9 @@ _TABLES: dict[str, dict[str, Any]] = {
     "obligation": OBLIGATION_KINDS,
     "mode": INSPECTION_MODES,
     "check": CHECK_RESULTS,
+    "inspection_event": INSPECTION_EVENTS,
+    "ledger_reason": LEDGER_REASONS,
+    "day": DAY_REASONS,
 }
 
 
@@ -266,8 +290,16 @@ def hours_minutes(seconds: int | None) -> str:
     return f"{sign}{minutes // 60}:{minutes % 60:02d}"
 
 
+def number(value: Any) -> str:
+    """A number as a person writes it: 80, not 80.0."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 FILTERS = {
     "label": label,
+    "number": number,
     "local": local,
     "iso": iso,
     "hm": hours_minutes,
@@ -288,5 +320,8 @@ def navigation() -> list[tuple[str, str, str]]:
         items.append(("engineer.my_work", _l("My work")))
     if user.role == Role.REQUESTER:
         items += [("portal.home", _l("Our requests")), ("portal.new", _l("New request"))]
+    items.append(("inspection_pages.index", _l("Inspections")))
+    if user.role in (Role.AGENT, Role.MANAGER, Role.ADMIN):
+        items.append(("inspection_pages.obligations", _l("Inspection obligations")))
     items.append(("auth.api_tokens", _l("API tokens")))
     return [(endpoint, url_for(endpoint), str(text)) for endpoint, text in items]

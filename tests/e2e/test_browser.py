@@ -12,16 +12,22 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from playwright.sync_api import sync_playwright
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from itsm import migrate
+from itsm import clock, migrate
 from itsm.app import create_app
+from itsm.directory.models import Contract
+from itsm.inspections.models import Inspection
+from itsm.inspections.services import inspections
+from tests.e2e.test_inspections_api import publish
 from tests.factories import World, build_world, publish_shipped_policy
 from tests.pages import PASSWORD, give_password, username
 
@@ -54,6 +60,8 @@ class Live:
     url: str
     app: Flask
     world: World
+    inspection_id: int
+    """The first on-site device inspection of the world's plan (not yet assigned)."""
 
 
 @pytest.fixture(scope="module")
@@ -71,15 +79,32 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     db = app.extensions["itsm.db"]
     world = build_world(db)
     publish_shipped_policy(app.test_client(), world, "C1")
-    for who in ("agent", "engineer", "requester"):
+    inspection_id = _plan_inspections(app, db, world)
+    for who in ("agent", "engineer", "requester", "manager"):
         give_password(db, world, who)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield Live(f"http://127.0.0.1:{server.server_port}", app, world)
+    yield Live(f"http://127.0.0.1:{server.server_port}", app, world, inspection_id)
     server.shutdown()
     thread.join(5)
     db.dispose()
+
+
+def _plan_inspections(app: Flask, db: Any, world: World) -> int:
+    """The API tests' weekly on-site device plan, its next 60 days generated; the first one."""
+    publish(app.test_client(), world)
+    now = clock.now()
+    with db.transaction() as session:
+        contract = session.get_one(Contract, world.contract_id)
+        inspections.generate(session, contract, now.date() + timedelta(days=60), now)
+        first = session.scalars(
+            select(Inspection.id)
+            .where(Inspection.contract_id == world.contract_id)
+            .order_by(Inspection.day, Inspection.id)
+        ).first()
+    assert first is not None
+    return first
 
 
 @pytest.fixture(scope="module")
@@ -222,9 +247,20 @@ def test_call_to_close_in_the_browser(browser: Any, live: Live) -> None:
 
 
 PAGES = {
-    "agent": ["/hotline?q=bjscsq", "{ticket}", "/nowhere-ticket", "/account/tokens"],
-    "engineer": ["/my", "{ticket}"],
-    "requester": ["/portal", "/portal/new", "{ticket}"],
+    "agent": [
+        "/hotline?q=bjscsq",
+        "{ticket}",
+        "/nowhere-ticket",
+        "/inspections",
+        "/account/tokens",
+    ],
+    "manager": [
+        "/inspections/obligations",
+        "/inspections/obligations?year=2026&month=2026-10",
+        "{inspection}",
+    ],
+    "engineer": ["/my", "{ticket}", "/inspections", "{inspection}"],
+    "requester": ["/portal", "/portal/new", "{ticket}", "/inspections"],
 }
 
 
@@ -249,9 +285,10 @@ def test_every_page_fits_a_phone_and_is_screenshot(browser: Any, live: Live) -> 
         _sign_in(page, live, who)
         for path in paths:
             path = path.replace("{ticket}", f"/tickets/{ticket['id']}")
+            path = path.replace("{inspection}", f"/inspections/{live.inspection_id}")
             if path == "/nowhere-ticket":
                 path = "/tickets/2147483647"
-            name = f"{who}-" + (re.sub(r"[^a-z0-9]+", "-", path.strip("/")) or "home")
+            name = f"{who}-" + (re.sub(r"[^a-z0-9]+", "-", path.strip("/")) or "home")[:60]
             page.set_viewport_size(PHONE)
             page.goto(live.url + path)
             title = page.title()
@@ -259,5 +296,55 @@ def test_every_page_fits_a_phone_and_is_screenshot(browser: Any, live: Live) -> 
             _no_sideways_scroll(page)
             _shot(page, f"{name}-375")
             page.set_viewport_size(DESK)
+            _no_sideways_scroll(page)
             _shot(page, f"{name}-1280")
         context.close()
+
+
+def test_an_engineer_runs_an_inspection_s_checklist_on_a_phone(browser: Any, live: Live) -> None:
+    """Assigned by the manager on the inspection page; on the phone the engineer finds it on
+    My work, starts it on site with the phone's position, answers the checklist (a number over
+    its bound is marked a fault as it is typed), adds a photo from the camera and saves."""
+    world, path = live.world, f"/inspections/{live.inspection_id}"
+    manager_context = _context(browser, live, DESK)
+    manager = manager_context.new_page()
+    _sign_in(manager, live, "manager")
+    manager.goto(live.url + path)
+    manager.select_option("#assign-assignee", str(world.users["engineer"]))
+    manager.click("#form-assign button[type=submit]")
+    manager.wait_for_selector('#inspection-state[data-state="assigned"]')
+
+    context = _context(
+        browser,
+        live,
+        PHONE,
+        geolocation={"latitude": NEAR["latitude"], "longitude": NEAR["longitude"]},
+        permissions=["geolocation"],
+        is_mobile=True,
+        has_touch=True,
+    )
+    engineer = context.new_page()
+    _sign_in(engineer, live, "engineer")
+    number = manager.inner_text("#inspection-number")
+    engineer.click(f'.inspection-card[data-inspection="{number}"] a.btn')
+    engineer.click("#form-start button[type=submit]")
+    engineer.wait_for_selector('#inspection-state[data-state="in_progress"]')
+    engineer.check("#answer-hosts-ok")
+    engineer.fill("#answer-cpu", "95")
+    assert "fault" in (engineer.get_attribute("#item-cpu", "class") or "")
+    engineer.set_input_files(
+        "#photo-photo", files=[{"name": "机房.png", "mimeType": "image/png", "buffer": PNG}]
+    )
+    _no_sideways_scroll(engineer)
+    engineer.click("#form-checklist button[type=submit]")
+    engineer.wait_for_selector("#faults")
+    assert "CPU 使用率" in engineer.inner_text("#faults")
+    assert engineer.locator("#item-photo img.thumb-sm").count() == 1
+    assert engineer.is_visible("#complete")
+    engineer.click('#form-steps button[value="submit"]')
+    engineer.wait_for_selector('#inspection-state[data-state="submitted"]')
+    _no_sideways_scroll(engineer)
+    manager.goto(live.url + path)
+    assert re.search(r"距机构 \d+ 米", manager.inner_text(".start-position"))
+    for c in (manager_context, context):
+        c.close()

@@ -806,6 +806,52 @@ def _next_open(
             yield kind, due_at, warn_at
 
 
+# --- the month's calendar -----------------------------------------------------------------
+
+MONTH_SHOWN = 500
+"""At most this many inspections of a contract are shown in one month's calendar."""
+
+
+@dataclass
+class CalendarDay:
+    """A day of a contract's inspection calendar: whether the working-day schedule makes it a
+    working day and why (a holiday, a make-up working day …), and the inspections planned on it."""
+
+    day: date
+    working: bool
+    reason: str
+    inspections: list[Inspection] = field(default_factory=list)
+
+
+@dataclass
+class MonthCalendar:
+    first: date
+    days: list[CalendarDay]
+    total: int
+    """How many inspections the month has (more than shown when over MONTH_SHOWN)."""
+    fallback: bool
+    """The year has no working-day schedule: Monday to Friday are taken as working days."""
+
+
+def month_calendar(
+    session: Session, actor: Actor, contract: Contract, first: date
+) -> MonthCalendar:
+    """The month from `first` (its first day): each day with its schedule's reason and the
+    contract's inspections planned on it that the actor may see, by number."""
+    first = first.replace(day=1)
+    last = (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+    book = calendars.schedule_book(session)
+    flt = InspectionFilter(contract_id=contract.id, day_from=first, day_to=last)
+    found, total = list_inspections(session, actor, flt, 1, MONTH_SHOWN)
+    days = [
+        CalendarDay(d, book.is_working_day(d), book.reason(d).value)
+        for d in (first + timedelta(days=n) for n in range((last - first).days + 1))
+    ]
+    for inspection in found:
+        days[(inspection.day - first).days].inspections.append(inspection)
+    return MonthCalendar(first, days, total, book.is_fallback(first.year))
+
+
 def distance_to_site(inspection: Inspection, latitude: float, longitude: float) -> int | None:
     """Metres from the inspected institution (None when it has no coordinates)."""
     from itsm.tickets.services.ticket_transitions import distance_m
