@@ -18,6 +18,7 @@ from itsm.inspections import schemas as s
 from itsm.inspections.models import Inspection, ReportFile
 from itsm.inspections.services import inspections, plans, report_files, transitions
 from itsm.models.types import Role
+from itsm.uploads import commit_keeping, send_uploaded
 
 blp = Blueprint("inspections", __name__, description="Inspections, plans and obligations")
 reports_blp = Blueprint(
@@ -236,11 +237,7 @@ class InspectionPhotos(MethodView):
             settings.attachments_path,
             settings.max_attachment_bytes,
         )
-        try:
-            session.commit()
-        except Exception:
-            path.unlink(missing_ok=True)
-            raise
+        commit_keeping(path)
         return photo
 
 
@@ -250,10 +247,7 @@ class InspectionPhotoContent(MethodView):
     def get(self, inspection_id: int, photo_id: int) -> Any:
         """The photo's content."""
         photo = inspections.get_photo(db_session(), current_actor(), inspection_id, photo_id)
-        root = current_app.config["ITSM_SETTINGS"].attachments_path
-        return send_file(
-            root / photo.storage_key, mimetype=photo.content_type, download_name=photo.filename
-        )
+        return send_uploaded(photo)
 
 
 @blp.route("/contracts/<string(maxlength=32):code>/inspection-plan")

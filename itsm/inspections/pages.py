@@ -23,6 +23,7 @@ from itsm.inspections.models import Inspection
 from itsm.inspections.services import inspections, plans, report_files, transitions
 from itsm.models.types import Role
 from itsm.request_scope import current_actor, db_session
+from itsm.uploads import send_uploaded
 from itsm.web import labels
 from itsm.web.common import STAFF, area, new_form_token, once, signed_in, written_file
 from sla_rules.inspections import ItemType, Mode
@@ -452,14 +453,7 @@ def open_ticket(inspection_id: int) -> Any:
 @signed_in()
 def photo(inspection_id: int, photo_id: int) -> Any:
     row = inspections.get_photo(db_session(), current_actor(), inspection_id, photo_id)
-    root = current_app.config["ITSM_SETTINGS"].attachments_path
-    inline = row.content_type.startswith("image/") or row.content_type == "application/pdf"
-    return send_file(
-        root / row.storage_key,
-        mimetype=row.content_type,
-        download_name=row.filename,
-        as_attachment=not inline,
-    )
+    return send_uploaded(row, inline_viewable=True)
 
 
 # --- reports ------------------------------------------------------------------------------

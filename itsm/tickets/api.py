@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import current_app, request, send_file
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import abort
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +18,7 @@ from itsm.tickets import schemas as s
 from itsm.tickets.models import Ticket
 from itsm.tickets.services import ticket_files, ticket_transitions
 from itsm.tickets.services import tickets as ticket_service
+from itsm.uploads import commit_keeping, send_uploaded
 
 blp = Blueprint("tickets", __name__, description="Tickets from call to close")
 
@@ -206,11 +207,7 @@ class TicketAttachments(MethodView):
             settings.attachments_path,
             settings.max_attachment_bytes,
         )
-        try:
-            session.commit()
-        except Exception:
-            path.unlink(missing_ok=True)
-            raise
+        commit_keeping(path)
         return attachment
 
 
@@ -222,9 +219,4 @@ class TicketAttachmentContent(MethodView):
         attachment = ticket_files.get_attachment(
             db_session(), current_actor(), ticket_id, attachment_id
         )
-        root = current_app.config["ITSM_SETTINGS"].attachments_path
-        return send_file(
-            root / attachment.storage_key,
-            mimetype=attachment.content_type,
-            download_name=attachment.filename,
-        )
+        return send_uploaded(attachment)

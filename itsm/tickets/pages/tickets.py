@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from flask import current_app, render_template, request, send_file, url_for
+from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 
 from itsm import clock
@@ -19,6 +19,7 @@ from itsm.tickets.models import Ticket
 from itsm.tickets.pages.forms import AssignForm, CommentForm, StepForm
 from itsm.tickets.services import ticket_files, ticket_transitions
 from itsm.tickets.services import tickets as ticket_service
+from itsm.uploads import send_uploaded
 from itsm.web import forms, labels
 from itsm.web.common import STAFF, area, new_form_token, once, signed_in, written_file
 from workflows import ticket as ticket_workflow
@@ -216,11 +217,4 @@ def comment(ticket_id: int) -> Any:
 @signed_in()
 def attachment(ticket_id: int, attachment_id: int) -> Any:
     row = ticket_files.get_attachment(db_session(), current_actor(), ticket_id, attachment_id)
-    root = current_app.config["ITSM_SETTINGS"].attachments_path
-    inline = row.content_type.startswith("image/") or row.content_type == "application/pdf"
-    return send_file(
-        root / row.storage_key,
-        mimetype=row.content_type,
-        download_name=row.filename,
-        as_attachment=not inline,
-    )
+    return send_uploaded(row, inline_viewable=True)
