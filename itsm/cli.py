@@ -168,6 +168,39 @@ def user() -> None:
     """User accounts."""
 
 
+@user.command("create")
+@click.argument("username")
+@click.option("--role", required=True, help="agent, engineer, requester, manager or admin.")
+@click.option("--name", default="", help="The name people see (the user name when not given).")
+@click.option("--phone", default=None, help="A mobile number, for SMS.")
+@click.option("--wechat-id", default=None, help="The WeChat Work user id.")
+@click.option("--contract", "contracts", multiple=True, help="A contract's code (repeatable).")
+@click.option("--institution", default=None, help="A requester's institution (its code).")
+def user_create(
+    username: str,
+    role: str,
+    name: str,
+    phone: str | None,
+    wechat_id: str | None,
+    contracts: tuple[str, ...],
+    institution: str | None,
+) -> None:
+    """Create USERNAME with ROLE; the password is read from standard input (10 characters or
+    more). The first admin of a new installation is made this way."""
+    from itsm.accounts.services import users
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    database = _database(_settings())
+    try:
+        with database.transaction() as session:
+            users.create_user(
+                session, username, role, password, name, phone, wechat_id, contracts, institution
+            )
+    except ItsmError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"user {username} ({role}) created")
+
+
 @user.command("passwd")
 @click.argument("username")
 def user_passwd(username: str) -> None:

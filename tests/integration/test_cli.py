@@ -153,14 +153,14 @@ def _signed_in(client: FlaskClient) -> bool:
 def test_user_passwd_reads_the_password_from_stdin(demo, demo_app: Flask) -> None:  # type: ignore[no-untyped-def]
     instance, _ = demo
     browser = _browser(demo_app, "engineer1")
-    result = run(instance, "user", "passwd", "engineer1", stdin="新的密码-2026\n")
+    result = run(instance, "user", "passwd", "engineer1", stdin="新的密码-2026年\n")
     assert result.returncode == 0, result.stderr
     assert not _signed_in(browser)
     with demo_app.extensions["itsm.db"].sessions() as session:
-        assert users.check_password(session, "engineer1", "新的密码-2026") is not None
+        assert users.check_password(session, "engineer1", "新的密码-2026年") is not None
         assert users.check_password(session, "engineer1", "itsm-demo-2026") is None
     short = run(instance, "user", "passwd", "engineer1", stdin="short\n")
-    assert short.returncode != 0 and "at least 8 characters" in short.stderr
+    assert short.returncode != 0 and "at least 10 characters" in short.stderr
 
 
 def test_user_sign_out_ends_the_users_page_sessions(demo, demo_app: Flask) -> None:  # type: ignore[no-untyped-def]
@@ -247,3 +247,47 @@ def test_sla_sweep_command_reports_what_it_marked(demo) -> None:  # type: ignore
     result = run(instance, "sla", "sweep")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("warned ")
+
+
+def test_a_fresh_installation_gets_its_first_admin_by_the_readme_s_commands(
+    tmp_path: Path,
+) -> None:
+    """The deploy recipe on an empty database: `itsm db upgrade`, then `itsm user create admin
+    --role admin` with the password on standard input, then `itsm user passwd admin`."""
+    instance = tmp_path / "fresh"
+    assert run(instance, "db", "upgrade").returncode == 0
+    created = run(
+        instance, "user", "create", "admin", "--role", "admin", stdin="初始管理员密码-2026\n"
+    )
+    assert created.returncode == 0, created.stderr
+    assert run(instance, "user", "passwd", "admin", stdin="another-long-password\n").returncode == 0
+    again = run(
+        instance, "user", "create", "admin", "--role", "admin", stdin="初始管理员密码-2026\n"
+    )
+    assert again.returncode != 0 and "exists already" in again.stderr
+    short = run(instance, "user", "create", "ops", "--role", "agent", stdin="short\n")
+    assert short.returncode != 0 and "at least 10 characters" in short.stderr
+    empty = run(instance, "user", "create", "ops", "--role", "agent", stdin="\n")
+    assert empty.returncode != 0 and "at least 10 characters" in empty.stderr
+    requester = run(instance, "user", "create", "it1", "--role", "requester", stdin="x" * 12 + "\n")
+    assert requester.returncode != 0 and "--institution" in requester.stderr
+    unknown = run(
+        instance,
+        "user",
+        "create",
+        "eng1",
+        "--role",
+        "engineer",
+        "--contract",
+        "C9",
+        stdin="x" * 12 + "\n",
+    )
+    assert unknown.returncode != 0 and "no contract with the code C9" in unknown.stderr
+    app = create_app(instance_path=instance, database_url=f"sqlite:///{instance / 'itsm.sqlite3'}")
+    try:
+        with app.extensions["itsm.db"].sessions() as session:
+            admin = users.check_password(session, "admin", "another-long-password")
+            assert admin is not None and admin.role == "admin" and admin.active
+            assert users.get_by_username(session, "admin").display_name == "admin"
+    finally:
+        app.extensions["itsm.db"].dispose()

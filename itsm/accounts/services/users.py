@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -12,10 +14,11 @@ from itsm import clock
 from itsm.accounts.models import User
 from itsm.accounts.services import tokens
 from itsm.accounts.services.access import Actor
+from itsm.directory.models import Contract, Institution
 from itsm.errors import Forbidden, InvalidInput, NotFound
 from itsm.models.types import Role
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 10
 # Checked against when a username is unknown, so both paths cost one KDF run.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
@@ -27,9 +30,67 @@ def get_by_username(session: Session, username: str) -> User:
     return user
 
 
-def set_password(session: Session, username: str, password: str) -> User:
+def _check_password_length(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+
+
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9_.-]{1,63}")
+
+
+def create_user(
+    session: Session,
+    username: str,
+    role: str,
+    password: str,
+    display_name: str = "",
+    phone: str | None = None,
+    wechat_user_id: str | None = None,
+    contract_codes: Sequence[str] = (),
+    institution_code: str | None = None,
+) -> User:
+    """A new account (`itsm user create`: a vendor's first admin, then its people). A
+    requester belongs to an institution, whose contract is theirs; staff name their contracts."""
+    if not _USERNAME.fullmatch(username):
+        raise InvalidInput(
+            "a user name is 2 to 64 lower-case letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    if role not in {r.value for r in Role}:
+        raise InvalidInput(f"no role {role!r}; one of {', '.join(r.value for r in Role)}")
+    _check_password_length(password)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise InvalidInput(f"a user named {username!r} exists already")
+    contracts = list(session.scalars(select(Contract).where(Contract.code.in_(contract_codes))))
+    missing = sorted(set(contract_codes) - {c.code for c in contracts})
+    if missing:
+        raise InvalidInput(f"no contract with the code {', '.join(missing)}")
+    institution = None
+    if institution_code is not None:
+        institution = session.scalar(
+            select(Institution).where(Institution.code == institution_code)
+        )
+        if institution is None:
+            raise InvalidInput(f"no institution with the code {institution_code!r}")
+    if role == Role.REQUESTER and institution is None:
+        raise InvalidInput("a requester belongs to an institution: give --institution CODE")
+    user = User(
+        username=username,
+        display_name=display_name.strip() or username,
+        role=Role(role),
+        phone=phone or None,
+        wechat_user_id=wechat_user_id or None,
+        institution_id=institution.id if institution else None,
+        contracts=contracts,
+        password_hash=generate_password_hash(password),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(session: Session, username: str, password: str) -> User:
+    _check_password_length(password)
     user = get_by_username(session, username)
     user.password_hash = generate_password_hash(password)
     end_sessions(session, user)
