@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
+
+from itsm.api.fields import Id, Text
+from workflows.engine import Workflow
 
 
 class PageArgs(Schema):
@@ -26,3 +31,36 @@ class UserRef(Schema):
     id = fields.Integer()
     username = fields.String()
     display_name = fields.String()
+
+
+class PositionSchema(Schema):
+    latitude = fields.Float(required=True, validate=validate.Range(-90, 90))
+    longitude = fields.Float(required=True, validate=validate.Range(-180, 180))
+    accuracy_m = fields.Float(allow_none=True, validate=validate.Range(0, 1_000_000))
+
+
+def transition_schema(name: str, workflow: Workflow[Any]) -> type[Schema]:
+    """The body of a step of `workflow`: its trigger, a note, an assignee for a step that takes
+    one, and the device's position for the steps that record it."""
+    triggers = workflow.triggers
+    position_with = " or ".join(t for t in triggers if workflow.takes(t, "position"))
+    return Schema.from_dict(
+        {
+            "trigger": Text(
+                32,
+                min_length=1,
+                required=True,
+                metadata={"description": "One of: " + ", ".join(triggers)},
+            ),
+            "note": Text(10_000, allow_none=True),
+            "assignee_id": Id(allow_none=True),
+            "position": fields.Nested(
+                PositionSchema,
+                allow_none=True,
+                metadata={
+                    "description": f"With {position_with}: the device's position; omit if refused."
+                },
+            ),
+        },
+        name=name,
+    )

@@ -5,9 +5,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from itsm.api.fields import Enum, Id, Instant, Text
-from itsm.api.schemas import PageArgs, PageSchema, Ref, UserRef
+from itsm.api.schemas import PageArgs, PageSchema, Ref, UserRef, transition_schema
 from itsm.inspections.models import REPORT_FORMATS
-from itsm.tickets.schemas import PositionSchema
 from sla_rules.inspections import Mode, ObligationKind
 from workflows import inspection as inspection_workflow
 
@@ -95,20 +94,9 @@ class InspectionUpdateSchema(Schema):
     scheduled_at = Instant(allow_none=True)
 
 
-class InspectionTransitionSchema(Schema):
-    trigger = Text(
-        32,
-        min_length=1,
-        required=True,
-        metadata={"description": "One of: " + ", ".join(inspection_workflow.WORKFLOW.triggers)},
-    )
-    note = Text(10_000, allow_none=True)
-    assignee_id = Id(allow_none=True)
-    position = fields.Nested(
-        PositionSchema,
-        allow_none=True,
-        metadata={"description": "With start (on site): the device's position; omit if refused."},
-    )
+InspectionTransitionSchema = transition_schema(
+    "InspectionTransitionSchema", inspection_workflow.WORKFLOW
+)
 
 
 class ChecklistAnswersSchema(Schema):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from itsm.api.fields import Enum, Id, Instant, Text
-from itsm.api.schemas import PageArgs, PageSchema, Ref, UserRef
+from itsm.api.schemas import PageArgs, PageSchema, Ref, UserRef, transition_schema
 from itsm.models.types import (
     BugClass,
     Category,
@@ -55,26 +55,7 @@ class TicketUpdateSchema(Schema):
     onsite_required = fields.Boolean()
 
 
-class PositionSchema(Schema):
-    latitude = fields.Float(required=True, validate=validate.Range(-90, 90))
-    longitude = fields.Float(required=True, validate=validate.Range(-180, 180))
-    accuracy_m = fields.Float(allow_none=True, validate=validate.Range(0, 1_000_000))
-
-
-class TransitionSchema(Schema):
-    trigger = Text(
-        32,
-        min_length=1,
-        required=True,
-        metadata={"description": "One of: " + ", ".join(ticket_workflow.WORKFLOW.triggers)},
-    )
-    note = Text(10_000, allow_none=True)
-    assignee_id = Id(allow_none=True)
-    position = fields.Nested(
-        PositionSchema,
-        allow_none=True,
-        metadata={"description": "With arrive: the device's position; omit if refused."},
-    )
+TransitionSchema = transition_schema("TransitionSchema", ticket_workflow.WORKFLOW)
 
 
 class TicketSchema(Schema):

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlalchemy.orm import InstrumentedAttribute
 
 from itsm.accounts.models import User
 from itsm.directory.models import Institution
 from itsm.models.types import Role
 from itsm.tickets.models import Ticket
 from workflows import ticket as ticket_workflow
+
+T = TypeVar("T")
+ColumnExpr = ColumnElement[T] | InstrumentedAttribute[T]
+"""A mapped column of a model, or any SQL expression of that type."""
 
 
 @dataclass(frozen=True)
@@ -34,27 +41,43 @@ class Actor:
         return self.role in (Role.AGENT, Role.MANAGER, Role.ADMIN)
 
 
-def ticket_scope(actor: Actor) -> ColumnElement[bool]:
-    """The tickets this actor may see.
+def work_scope(
+    actor: Actor,
+    contract_id: ColumnExpr[int],
+    assignee_id: ColumnExpr[int | None],
+    state: ColumnExpr[str],
+    open_states: Iterable[str],
+    institution_id: ColumnExpr[int | None],
+) -> ColumnElement[bool]:
+    """The records of a workflow (tickets, inspections) this actor may see.
 
-    Agents and managers: every ticket of their contracts. Engineers: what is assigned to them,
-    and open tickets of their contracts. Requesters: their own institution's. Admins: all.
+    Agents and managers: every record of their contracts. Engineers: what is assigned to them,
+    and open records of their contracts. Requesters: their own institution's. Admins: all.
     """
     if actor.role == Role.ADMIN:
         return true()
     if actor.role in (Role.AGENT, Role.MANAGER):
-        return Ticket.contract_id.in_(actor.contract_ids)
+        return contract_id.in_(actor.contract_ids)
     if actor.role == Role.ENGINEER:
         return or_(
-            Ticket.assignee_id == actor.user_id,
-            and_(
-                Ticket.contract_id.in_(actor.contract_ids),
-                Ticket.state.in_(ticket_workflow.OPEN_STATES),
-            ),
+            assignee_id == actor.user_id,
+            and_(contract_id.in_(actor.contract_ids), state.in_(list(open_states))),
         )
     if actor.role == Role.REQUESTER and actor.institution_id is not None:
-        return Ticket.institution_id == actor.institution_id
+        return institution_id == actor.institution_id
     return false()
+
+
+def ticket_scope(actor: Actor) -> ColumnElement[bool]:
+    """The tickets this actor may see (`work_scope`)."""
+    return work_scope(
+        actor,
+        Ticket.contract_id,
+        Ticket.assignee_id,
+        Ticket.state,
+        ticket_workflow.OPEN_STATES,
+        Ticket.institution_id,
+    )
 
 
 def institution_scope(actor: Actor) -> ColumnElement[bool]:

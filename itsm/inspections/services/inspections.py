@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Table, and_, false, func, insert, or_, select, true
+from sqlalchemy import ColumnElement, Table, and_, func, insert, select
 from sqlalchemy.orm import Session
 
 from itsm import clock
 from itsm.accounts.models import User
-from itsm.accounts.services.access import Actor
+from itsm.accounts.services.access import Actor, work_scope
 from itsm.db import column_values
 from itsm.directory.models import Contract, Institution
 from itsm.errors import Forbidden, InvalidInput, NotFound, PreconditionFailed
@@ -31,7 +31,6 @@ from itsm.inspections.models import (
 )
 from itsm.inspections.services import plans
 from itsm.models.events import record_event
-from itsm.models.types import Role
 from itsm.sla.services import calendars, deadlines
 from itsm.sla.services.sla import schedule_timers
 from itsm.tickets.services import ticket_files
@@ -66,24 +65,15 @@ AD_HOC_CHECKLIST: tuple[ChecklistItem, ...] = (
 
 
 def scope(actor: Actor) -> ColumnElement[bool]:
-    """The inspections this actor may see, by the tickets' rules: agents and managers their
-    contracts'; engineers theirs and their contracts' open ones; requesters their
-    institution's; admins all."""
-    if actor.role == Role.ADMIN:
-        return true()
-    if actor.role in (Role.AGENT, Role.MANAGER):
-        return Inspection.contract_id.in_(actor.contract_ids)
-    if actor.role == Role.ENGINEER:
-        return or_(
-            Inspection.assignee_id == actor.user_id,
-            and_(
-                Inspection.contract_id.in_(actor.contract_ids),
-                Inspection.state.in_(wf.OPEN_STATES),
-            ),
-        )
-    if actor.role == Role.REQUESTER and actor.institution_id is not None:
-        return Inspection.institution_id == actor.institution_id
-    return false()
+    """The inspections this actor may see, by the tickets' rules (`access.work_scope`)."""
+    return work_scope(
+        actor,
+        Inspection.contract_id,
+        Inspection.assignee_id,
+        Inspection.state,
+        wf.OPEN_STATES,
+        Inspection.institution_id,
+    )
 
 
 def get(session: Session, actor: Actor, inspection_id: int) -> Inspection:
